@@ -1,0 +1,68 @@
+"""Fixtures. site.py is loaded by path: ``import site`` would find the standard library's module."""
+
+import importlib.util
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def load_site_module():
+    spec = importlib.util.spec_from_file_location("flask_guide_site", PROJECT / "site.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+site_module = load_site_module()
+
+
+@pytest.fixture
+def site():
+    return site_module
+
+
+@pytest.fixture
+def app():
+    return site_module.create_app({"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def pages_dir(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def write_page(pages_dir):
+    """Write ``pages/<name>`` with the given front matter lines and body."""
+
+    def write(name: str, front: str = "title: A page", body: str = "Some text.\n") -> Path:
+        path = pages_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{textwrap.dedent(front).strip()}\n---\n{textwrap.dedent(body)}", "utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def tmp_app(pages_dir):
+    """An app over the pages written with ``write_page``."""
+    return site_module.create_app({"TESTING": True, "FLATPAGES_ROOT": str(pages_dir)})

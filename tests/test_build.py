@@ -1,0 +1,107 @@
+"""Freezing: every page written where a static host finds it, every internal link resolving."""
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from conftest import PROJECT
+
+
+def built_files(out: Path) -> set[str]:
+    return {path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()}
+
+
+class LinkCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+
+
+def internal_links(html: str, page_url: str) -> list[str]:
+    collector = LinkCollector()
+    collector.feed(html)
+    absolute = (urljoin(page_url, link) for link in collector.links)
+    return [urlsplit(link).path for link in absolute if link.startswith("http://site.test/")]
+
+
+def resolves(out: Path, url_path: str) -> bool:
+    target = out / unquote(url_path).lstrip("/")
+    return (target / "index.html").is_file() if url_path.endswith("/") else target.is_file()
+
+
+def test_freeze_writes_exactly_the_site(site, tmp_app, write_page, tmp_path):
+    write_page("index.md", "title: Home")
+    write_page("about.md", "title: About")
+    write_page("guide/index.md", "title: Guide")
+    write_page("guide/deep/step.md", "title: A deep step")
+    site.build_site(tmp_app, tmp_path / "out")
+    static = {
+        f"static/{path.relative_to(PROJECT / 'static').as_posix()}"
+        for path in (PROJECT / "static").rglob("*")
+        if path.is_file()
+    }
+    assert (
+        built_files(tmp_path / "out")
+        == {
+            "index.html",
+            "404.html",
+            "highlight.css",
+            "about/index.html",
+            "guide/index.html",
+            "guide/deep/step/index.html",
+        }
+        | static
+    )
+
+
+def test_unlinked_page_is_published(site, tmp_app, write_page, tmp_path):
+    write_page("index.md", "title: Home")
+    write_page("hidden/corner.md", "title: Nobody links here")
+    site.build_site(tmp_app, tmp_path / "out")
+    assert "Nobody links here" in (tmp_path / "out/hidden/corner/index.html").read_text("utf-8")
+
+
+def test_404_page_is_the_sites_not_found_page(site, app, tmp_path):
+    site.build_site(app, tmp_path / "out")
+    html = (tmp_path / "out/404.html").read_text("utf-8")
+    assert "<h1>Page not found</h1>" in html
+
+
+def test_every_page_file_becomes_an_index_html(site, app, tmp_path):
+    site.build_site(app, tmp_path / "out")
+    files = built_files(tmp_path / "out")
+    for source in (PROJECT / "pages").rglob("*.md"):
+        relative = source.relative_to(PROJECT / "pages").with_suffix("")
+        expected = relative.parent if relative.name == "index" else relative
+        assert (expected / "index.html").as_posix().removeprefix("./") in files, source
+
+
+def test_every_internal_link_resolves(site, app, tmp_path):
+    out = tmp_path / "out"
+    site.build_site(app, out)
+    broken = []
+    for page in out.rglob("*.html"):
+        relative = page.relative_to(out).as_posix()
+        url = "http://site.test/" + relative.removesuffix("index.html")
+        for link in internal_links(page.read_text("utf-8"), url):
+            if not resolves(out, link):
+                broken.append(f"{relative} -> {link}")
+    assert broken == []
+
+
+def test_build_replaces_previous_output(site, tmp_app, write_page, tmp_path):
+    write_page("index.md", "title: Home")
+    gone = write_page("gone.md", "title: Soon deleted")
+    out = tmp_path / "out"
+    site.build_site(tmp_app, out)
+    gone.unlink()
+    (out / "stray.txt").write_text("left over")
+    site.build_site(tmp_app, out)
+    assert not (out / "gone").exists()
+    assert not (out / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "pages"]

@@ -1,0 +1,52 @@
+"""The command line: ``python site.py build`` and friends, as a user runs them."""
+
+import re
+import subprocess
+import sys
+
+from conftest import PROJECT
+
+
+def test_build_prints_one_summary_line(site, runner, tmp_path):
+    result = runner.invoke(site.cli, ["build", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    match = re.fullmatch(r"Built (\d+) pages, (\d+) files written in [\d.]+ s into .*out", lines[0])
+    assert match
+    pages = len(list((PROJECT / "pages").rglob("*.md")))
+    files = sum(1 for path in (tmp_path / "out").rglob("*") if path.is_file())
+    assert match.groups() == (str(pages), str(files))
+
+
+def test_bad_page_fails_and_keeps_previous_build(site, runner, write_page, pages_dir, tmp_path):
+    write_page("index.md", "title: Home")
+    out = tmp_path / "out"
+    config = {"FLATPAGES_ROOT": str(pages_dir)}
+    assert runner.invoke(site.cli, ["build", "--out", str(out)], obj=config).exit_code == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    write_page("broken.md", "description: no title here")
+    write_page("also.md", "title: [unclosed")
+    result = runner.invoke(site.cli, ["build", "--out", str(out)], obj=config)
+    assert result.exit_code == 1
+    assert "pages/broken.md:2: title is missing" in result.output
+    assert "pages/also.md:2: front matter is not valid YAML" in result.output
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+def test_refuses_to_build_into_the_project(site, runner):
+    result = runner.invoke(site.cli, ["build", "--out", str(PROJECT)])
+    assert result.exit_code == 1
+    assert "contains the project itself" in result.output
+
+
+def test_site_py_runs_by_path_not_as_the_stdlib_module(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "site.py", "build", "--out", str(tmp_path / "out")],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out/index.html").is_file()
