@@ -10,22 +10,21 @@ load it with ``importlib.util.spec_from_file_location`` under another name.
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-import time
-import warnings
-from dataclasses import dataclass
+import json
 from pathlib import Path
 
 import click
-import markdown
-import yaml
+import jinja2
 from flask import Flask, Response, abort, render_template, url_for
-from flask_flatpages import FlatPages, Page
-from flask_frozen import Freezer, FrozenFlaskWarning, MissingURLGeneratorWarning
-from jinja2 import StrictUndefined
+from flask_flatpages import Page
+from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
+from slugify import slugify
+
+from flaskguide import livereload
+from flaskguide.build import build_site, template_error, terminal_progress
+from flaskguide.check import check_site
+from flaskguide.pages import GuidePages, SiteError, today, url_path
 
 ROOT = Path(__file__).resolve().parent
 
@@ -34,6 +33,10 @@ DEFAULT_CONFIG = {
     "SITE_DESCRIPTION": "A short guide to Flask, the lightweight Python web framework.",
     "SITE_CODE_STYLE_LIGHT": "default",
     "SITE_CODE_STYLE_DARK": "github-dark",
+    "SITE_DRAFTS": False,  # serve shows drafts; build never does
+    "SITE_FUTURE": False,  # pages dated after today, built only with --future
+    "SITE_LIVE_RELOAD": False,
+    "SITE_LIVE_RELOAD_INTERVAL": 0.3,
     "FLATPAGES_ROOT": "pages",
     "FLATPAGES_EXTENSION": ".md",
     # A bool, not the default "if debug", which warns on every request.
@@ -41,155 +44,6 @@ DEFAULT_CONFIG = {
     "FREEZER_DESTINATION": "build",
     "FREEZER_REMOVE_EXTRA_FILES": False,
 }
-
-MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "footnotes", "toc", "sane_lists"]
-MARKDOWN_CONFIG = {"codehilite": {"css_class": "highlight", "guess_lang": False}}
-
-
-class SiteError(click.ClickException):
-    """Something in the sources a user can fix; the message names the file and line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-    def format_message(self) -> str:
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        return f"{count} {noun} found:\n" + "\n".join(self.problems)
-
-
-class PageProblem(Exception):
-    """One thing wrong with one page file, at a line."""
-
-    def __init__(self, line: int, message: str) -> None:
-        self.line = line
-        super().__init__(message)
-
-
-# -- pages -------------------------------------------------------------------
-
-
-def split_front_matter(text: str) -> tuple[str, str]:
-    """Split a page into its YAML front matter and its Markdown body."""
-    lines = text.split("\n")
-    if lines[0].rstrip() != "---":
-        raise PageProblem(1, "no front matter: start the file with a '---' line, then 'title: ...'")
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :])
-    raise PageProblem(1, "front matter is never closed: add a '---' line after it")
-
-
-def parse_meta(meta_text: str) -> dict:
-    """Parse front matter YAML into a mapping, refusing anything else."""
-    try:
-        meta = yaml.safe_load(meta_text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 2 if mark else 1
-        raise PageProblem(line, f"front matter is not valid YAML: {error.problem}") from None
-    if not isinstance(meta, dict):
-        raise PageProblem(2, "front matter must be a mapping of keys to values, like 'title: ...'")
-    title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise PageProblem(2, "title is missing: add 'title: Your page title' to the front matter")
-    return meta
-
-
-def url_path(page_path: str) -> str:
-    """Turn a page path such as ``structure/index`` into its URL path ``structure``."""
-    if page_path == "index":
-        return ""
-    return page_path.removesuffix("/index")
-
-
-def sort_key(page: Page) -> tuple:
-    return (page.meta.get("order", sys.maxsize), page.meta["title"].casefold(), page.path)
-
-
-class GuidePages(FlatPages):
-    """FlatPages that validates every file and names the file and line of each problem."""
-
-    def relative_name(self, filename: str) -> str:
-        return os.path.relpath(filename, os.path.dirname(self.root))
-
-    def page_files(self) -> list[tuple[str, str]]:
-        """List ``(page path, file name)`` for every page file, in a stable order."""
-        extension = self.config("extension")
-        found = []
-        for folder, subfolders, filenames in os.walk(self.root):
-            subfolders.sort()
-            relative = os.path.relpath(folder, self.root)
-            for name in sorted(filenames):
-                if name.endswith(extension):
-                    path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
-                    found.append((path.replace(os.sep, "/"), os.path.join(folder, name)))
-        return found
-
-    def load_page(self, path: str, filename: str) -> Page:
-        mtime = os.path.getmtime(filename)
-        cached = self._file_cache.get(filename)
-        if cached and cached[1] == mtime:
-            return cached[0]
-        with open(filename, encoding="utf-8") as handle:
-            meta_text, body = split_front_matter(handle.read())
-        page = Page(path, meta_text, body, self.render_markdown, os.path.dirname(path))
-        page.__dict__["meta"] = parse_meta(meta_text)
-        self._file_cache[filename] = (page, mtime)
-        return page
-
-    def render_markdown(self, page: Page) -> str:
-        return self.markdown.reset().convert(page.body)
-
-    @property
-    def markdown(self) -> markdown.Markdown:
-        if "markdown" not in self.__dict__:
-            self.__dict__["markdown"] = markdown.Markdown(
-                extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG
-            )
-        return self.__dict__["markdown"]
-
-    @property
-    def _pages(self) -> dict[str, Page]:
-        # A plain property cached by hand, so FlatPages.reload() still clears it.
-        if "_pages" not in self.__dict__:
-            self.__dict__["_pages"] = self.load_all()
-        return self.__dict__["_pages"]
-
-    def load_all(self) -> dict[str, Page]:
-        pages, problems = {}, []
-        for path, filename in self.page_files():
-            try:
-                pages[path] = self.load_page(path, filename)
-            except PageProblem as problem:
-                problems.append(f"{self.relative_name(filename)}:{problem.line}: {problem}")
-        if problems:
-            raise SiteError(problems)
-        return pages
-
-    def by_url(self, path: str) -> Page | None:
-        return self.get(path) or self.get(f"{path}/index")
-
-    def published(self) -> list[Page]:
-        """Every page, home first, then in menu order."""
-        return sorted(self, key=lambda page: (page.path != "index", sort_key(page)))
-
-    def menu(self) -> list[Page]:
-        """The top-level pages and the index page of each top-level folder, in order."""
-        top = [page for page in self if url_path(page.path).count("/") == 0 and page.path != "index"]
-        return sorted(top, key=sort_key)
-
-    def children(self, section: Page) -> list[Page]:
-        """The pages directly inside a folder whose index page is ``section``."""
-        prefix = url_path(section.path) + "/"
-        inside = [
-            page
-            for page in self
-            if url_path(page.path).startswith(prefix) and "/" not in url_path(page.path)[len(prefix) :]
-        ]
-        return sorted(inside, key=sort_key)
-
 
 # -- the app -----------------------------------------------------------------
 
@@ -200,14 +54,36 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(DEFAULT_CONFIG)
     if config:
         app.config.from_mapping(config)
-    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.undefined = jinja2.StrictUndefined
     app.add_template_global(page_url)
     pages = GuidePages(app)
     freezer = Freezer(app)
     app.extensions["freezer"] = freezer
     register_views(app, pages)
     freezer.register_generator(lambda: page_urls(pages))
+    pages.reserved = reserved_names(app)
+    if app.config["SITE_LIVE_RELOAD"]:
+        livereload.init_app(app)
+        register_error_pages(app)
     return app
+
+
+def reserved_names(app: Flask) -> frozenset[str]:
+    """First URL segments the app's own routes use, such as ``static``: no page may take them."""
+    names = {rule.rule.strip("/").split("/")[0] for rule in app.url_map.iter_rules()}
+    return frozenset(name.casefold() for name in names if name and not name.startswith("<"))
+
+
+def register_error_pages(app: Flask) -> None:
+    """In ``serve``, show what is wrong in the browser and keep the server running."""
+
+    @app.errorhandler(SiteError)
+    def site_error(error: SiteError) -> tuple[str, int]:
+        return livereload.error_page(app, error.problems), 500
+
+    @app.errorhandler(jinja2.TemplateError)
+    def broken_template(error: jinja2.TemplateError) -> tuple[str, int]:
+        return livereload.error_page(app, [template_error(error, app)]), 500
 
 
 def page_url(page: Page) -> str:
@@ -264,60 +140,6 @@ def code_style_css(light: str, dark: str) -> str:
     return f"{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}\n}}\n"
 
 
-# -- building ----------------------------------------------------------------
-
-
-@dataclass
-class BuildReport:
-    pages: int
-    files: int
-    seconds: float
-    out: Path
-
-    def summary(self) -> str:
-        return f"Built {self.pages} pages, {self.files} files written in {self.seconds:.2f} s into {self.out}"
-
-
-def check_out_dir(out: Path, project: Path) -> None:
-    if out == project or out in project.parents:
-        raise click.ClickException(f"refusing to build into {out}: it contains the project itself")
-
-
-def build_site(app: Flask, out: Path) -> BuildReport:
-    """Freeze every URL into a fresh folder beside ``out``, then swap it in whole."""
-    started = time.perf_counter()
-    out = out.resolve()
-    check_out_dir(out, Path(app.root_path))
-    pages = app.extensions["flatpages"][None]
-    with app.app_context():
-        pages.reload()
-        page_count = len(list(pages))  # validates every page before anything is written
-    staging = out.with_name(f".{out.name}.new")
-    shutil.rmtree(staging, ignore_errors=True)
-    app.config["FREEZER_DESTINATION"] = str(staging)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", FrozenFlaskWarning)
-            # A site of only a home page legitimately freezes nothing for the page view.
-            warnings.simplefilter("ignore", MissingURLGeneratorWarning)
-            app.extensions["freezer"].freeze()
-        files = sum(1 for path in staging.rglob("*") if path.is_file())
-        swap_in(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(page_count, files, time.perf_counter() - started, out)
-
-
-def swap_in(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` so readers never see half a build."""
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    staging.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # -- command line ------------------------------------------------------------
 
 
@@ -337,11 +159,63 @@ def cli(ctx: click.Context) -> None:
     help="Folder to write the site into.",
     show_default="build",
 )
+@click.option("--future", is_flag=True, help="Also build pages dated after today.")
 @click.pass_obj
-def build(config: dict, out: Path) -> None:
+def build(config: dict, out: Path, future: bool) -> None:
     """Freeze every page into static HTML."""
-    report = build_site(create_app(config), out)
+    app = create_app({**config, "SITE_FUTURE": future})
+    with terminal_progress() as progress:
+        report = build_site(app, out, progress)
     click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--external", is_flag=True, help="Also list the external links (never fetched).")
+@click.pass_obj
+def check(config: dict, external: bool) -> None:
+    """Build into a temporary folder and verify every link, image and fragment."""
+    report = check_site(create_app(config))
+    if external:
+        click.echo(f"{len(report.external)} external links (not fetched):")
+        for line in report.external:
+            click.echo(f"  {line}")
+    if report.problems:
+        raise SiteError(report.problems)
+    click.echo(f"Checked {report.pages} pages and {report.links} internal links: no problems.")
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--dir", "folder", default="", help="Folder inside pages/ to put the page in.")
+@click.pass_obj
+def new(config: dict, title: str, folder: str) -> None:
+    """Write a new draft page with valid front matter."""
+    app = create_app(config)
+    pages_root = Path(app.root_path, app.config["FLATPAGES_ROOT"]).resolve()
+    path = new_page(pages_root, title, folder)
+    click.echo(f"Created {path.relative_to(pages_root.parent)}: a draft until you set 'draft: false'.")
+
+
+def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
+    """Write ``pages/<folder>/<slug>.md``, refusing to overwrite or to leave ``pages/``."""
+    slug = slugify(title)
+    if not slug:
+        raise click.ClickException(f"cannot make a file name from the title {title!r}: use letters or digits")
+    target = (pages_root / folder / f"{slug}.md").resolve()
+    if not target.is_relative_to(pages_root):
+        raise click.ClickException(f"--dir {folder!r} leads outside {pages_root.name}/")
+    shown = target.relative_to(pages_root.parent)
+    if target.exists():
+        raise click.ClickException(f"{shown} already exists: choose another title or edit that file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    front = [
+        f"title: {json.dumps(title, ensure_ascii=False)}",
+        'description: ""',
+        f"date: {today()}",
+        "draft: true",
+    ]
+    target.write_text("---\n" + "\n".join(front) + "\n---\n\nWrite here.\n", "utf-8")
+    return target
 
 
 @cli.command()
@@ -354,8 +228,15 @@ def serve(config: dict, host: str, port: int) -> None:
 
 
 def serve_app(config: dict | None = None) -> Flask:
-    """The app as ``serve`` runs it: pages and templates re-read when they change."""
-    return create_app({**(config or {}), "FLATPAGES_AUTO_RELOAD": True, "TEMPLATES_AUTO_RELOAD": True})
+    """The app as ``serve`` runs it: sources re-read on change, drafts shown, browser reloaded."""
+    overrides = {
+        "FLATPAGES_AUTO_RELOAD": True,
+        "TEMPLATES_AUTO_RELOAD": True,
+        "SITE_DRAFTS": True,
+        "SITE_FUTURE": True,
+        "SITE_LIVE_RELOAD": True,
+    }
+    return create_app({**(config or {}), **overrides})
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))  # site.py imports the flaskguide package beside it
 
 
 def load_site_module():
@@ -66,3 +67,29 @@ def write_page(pages_dir):
 def tmp_app(pages_dir):
     """An app over the pages written with ``write_page``."""
     return site_module.create_app({"TESTING": True, "FLATPAGES_ROOT": str(pages_dir)})
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, to prove a failed build changed nothing."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture
+def run_cli(runner, pages_dir):
+    """Run ``python site.py ARGS`` over the pages written with ``write_page``."""
+
+    def run(*args: str, **config):
+        return runner.invoke(site_module.cli, list(args), obj={"FLATPAGES_ROOT": str(pages_dir), **config})
+
+    return run
+
+
+@pytest.fixture
+def good_build(run_cli, write_page, tmp_path):
+    """A site that built once into ``out``; returns the folder and its files as built."""
+    write_page("index.md", "title: Home\ndescription: The home page.")
+    write_page("good.md", "title: Good\ndescription: A good page.")
+    out = tmp_path / "out"
+    result = run_cli("build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, snapshot(out)

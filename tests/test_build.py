@@ -104,4 +104,5 @@ def test_build_replaces_previous_output(site, tmp_app, write_page, tmp_path):
     site.build_site(tmp_app, out)
     assert not (out / "gone").exists()
     assert not (out / "stray.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "pages"]
+    assert not (tmp_path / ".out.new").exists()
+    assert not (tmp_path / ".out.old").exists()

@@ -10,13 +10,14 @@ from conftest import PROJECT
 def test_build_prints_one_summary_line(site, runner, tmp_path):
     result = runner.invoke(site.cli, ["build", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
-    match = re.fullmatch(r"Built (\d+) pages, (\d+) files written in [\d.]+ s into .*out", lines[0])
+    summary = r"Built (\d+) pages: (\d+) files written, (\d+) unchanged, (\d+) removed in [\d.]+ s into .*out"
+    match = re.fullmatch(summary, lines[0])
     assert match
     pages = len(list((PROJECT / "pages").rglob("*.md")))
     files = sum(1 for path in (tmp_path / "out").rglob("*") if path.is_file())
-    assert match.groups() == (str(pages), str(files))
+    assert match.groups() == (str(pages), str(files), "0", "0")
 
 
 def test_bad_page_fails_and_keeps_previous_build(site, runner, write_page, pages_dir, tmp_path):
@@ -31,6 +32,7 @@ def test_bad_page_fails_and_keeps_previous_build(site, runner, write_page, pages
     assert result.exit_code == 1
     assert "pages/broken.md:2: title is missing" in result.output
     assert "pages/also.md:2: front matter is not valid YAML" in result.output
+    assert "pages/broken.md" in result.output
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
 
 

@@ -1,0 +1,166 @@
+"""Freezing: validate, freeze beside the output folder, swap it in whole, report what changed."""
+
+from __future__ import annotations
+
+import fcntl
+import filecmp
+import os
+import shutil
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import jinja2
+from flask import Flask
+from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class BuildReport:
+    pages: int
+    written: int
+    unchanged: int
+    removed: int
+    seconds: float
+    out: Path
+
+    @property
+    def files(self) -> int:
+        return self.written + self.unchanged
+
+    def summary(self) -> str:
+        return (
+            f"Built {self.pages} pages: {self.written} files written, {self.unchanged} unchanged, "
+            f"{self.removed} removed in {self.seconds:.2f} s into {self.out}"
+        )
+
+
+def check_out_dir(out: Path, project: Path) -> None:
+    if out == project or out in project.parents:
+        raise click.ClickException(f"refusing to build into {out}: it contains the project itself")
+
+
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """Let one build at a time write ``out``; a second one refuses instead of mixing files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise click.ClickException(
+                f"another build is writing {out} right now: wait for it to finish"
+            ) from None
+        yield
+
+
+def build_site(app: Flask, out: Path, progress: Progress | None = None) -> BuildReport:
+    """Freeze every URL into a fresh folder beside ``out``, then swap it in whole."""
+    started = time.perf_counter()
+    out = out.resolve()
+    check_out_dir(out, Path(app.root_path))
+    pages = app.extensions["flatpages"][None]
+    with app.app_context():
+        pages.reload()
+        page_count = len(list(pages))  # validates every page before anything is written
+    staging = out.with_name(f".{out.name}.new")
+    with build_lock(out):
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            freeze(app, staging, progress)
+            written, unchanged, removed = compare(staging, out)
+            swap_in(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return BuildReport(page_count, written, unchanged, removed, time.perf_counter() - started, out)
+
+
+def freeze(app: Flask, destination: Path, progress: Progress | None) -> None:
+    freezer = app.extensions["freezer"]
+    app.config["FREEZER_DESTINATION"] = str(destination)
+    # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FrozenFlaskWarning)
+        # A site of only a home page legitimately freezes nothing for the page view.
+        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
+        total = len(set(freezer.all_urls())) if progress else 0
+        try:
+            for done, page in enumerate(freezer.freeze_yield(), start=1):
+                if progress:
+                    progress(done, max(total, done), page.url)
+        except jinja2.TemplateError as error:
+            raise click.ClickException(template_error(error, app)) from None
+
+
+def template_error(error: jinja2.TemplateError, app: Flask) -> str:
+    """Name the template file and line of a Jinja error."""
+    folders = tuple(os.path.join(folder, "") for folder in app.jinja_loader.searchpath)
+    where = [
+        (frame.filename, frame.lineno)
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(folders)
+    ]
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        where.append((error.filename, error.lineno))
+    if not where:
+        return f"template error: {error.message}"
+    filename, line = where[-1]
+    return f"{os.path.relpath(filename, app.root_path)}:{line}: {error.message}"
+
+
+def compare(new: Path, old: Path) -> tuple[int, int, int]:
+    """Count files written (new or changed), unchanged and removed against the previous build."""
+    new_files = files_under(new)
+    old_files = files_under(old) if old.is_dir() else set()
+    unchanged = sum(1 for name in new_files & old_files if filecmp.cmp(new / name, old / name, shallow=False))
+    return len(new_files) - unchanged, unchanged, len(old_files - new_files)
+
+
+def files_under(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Replace ``out`` with ``staging`` so readers never see half a build."""
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def terminal_progress() -> Iterator[Progress]:
+    """A progress bar on a terminal; elsewhere, such as in CI, a plain line at each tenth."""
+    if not sys.stderr.isatty():
+        yield plain_progress
+        return
+    bar = None
+
+    def show(done: int, total: int, url: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Freezing", file=sys.stderr, show_pos=True)
+        bar.length = total
+        bar.update(1)
+
+    try:
+        yield show
+    finally:
+        if bar is not None:
+            bar.render_finish()
+
+
+def plain_progress(done: int, total: int, url: str) -> None:
+    if done * 10 // total != (done - 1) * 10 // total:
+        click.echo(f"Freezing: {done}/{total} URLs ({url})", err=True)

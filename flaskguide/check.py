@@ -1,0 +1,138 @@
+"""``check``: build into a temporary folder, then verify the output as a reader would meet it."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import deque
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from flask import Flask
+
+from .build import build_site
+from .pages import url_path
+
+BASE = "http://site.invalid/"
+NOT_LINKS = ("mailto:", "tel:", "data:", "javascript:")
+
+
+class PageParser(HTMLParser):
+    """Collect the links (with the tag they are on) and the ids of one HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value or "")
+            elif name in ("href", "src") and value and not value.startswith(NOT_LINKS):
+                self.links.append((tag, value))
+
+
+@dataclass
+class Report:
+    pages: int = 0
+    links: int = 0
+    problems: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuiltFile:
+    url: str
+    parser: PageParser
+    source: str | None = None  # the page file it was rendered from, if any
+    name: str = ""  # how an author names that file, e.g. pages/why.md
+
+
+def check_site(app: Flask) -> Report:
+    """Build the site into a temporary folder and list every problem a reader would hit."""
+    with tempfile.TemporaryDirectory(prefix="flask-guide-check-") as folder:
+        out = Path(folder) / "site"
+        build_site(app, out)
+        with app.app_context():
+            return check_output(app, out)
+
+
+def check_output(app: Flask, out: Path) -> Report:
+    pages = app.extensions["flatpages"][None]
+    sources = {"/" + url_path(page.path) + ("/" if page.path != "index" else ""): page for page in pages}
+    built = {}
+    for path in sorted(out.rglob("*.html")):
+        url = "/" + path.relative_to(out).as_posix().removesuffix("index.html")
+        parser = PageParser()
+        parser.feed(path.read_text("utf-8"))
+        page = sources.get(url)
+        if page is None:
+            built[url] = BuiltFile(url, parser, name=url.lstrip("/"))
+        else:
+            built[url] = BuiltFile(url, parser, page.source, pages.display_name(page.source))
+    report = Report(pages=len(sources))
+    for file in built.values():
+        check_links(file, out, built, report)
+    for page in sources.values():
+        if not page.meta.get("description"):
+            name = pages.display_name(page.source)
+            report.problems.append(f"{name}:2: no description: add 'description: ...' to the front matter")
+    for url in sorted(set(sources) - reachable(built)):
+        report.problems.append(
+            f"{pages.display_name(sources[url].source)}: no link leads here from the home page"
+        )
+    return report
+
+
+def check_links(file: BuiltFile, out: Path, built: dict[str, BuiltFile], report: Report) -> None:
+    for tag, link in file.parser.links:
+        absolute = urljoin(BASE + file.url.lstrip("/"), link)
+        if not absolute.startswith(BASE):
+            report.external.append(f"{where(file, link)}: {link}")
+            continue
+        report.links += 1
+        target = urlsplit(absolute)
+        problem = missing_target(unquote(target.path), target.fragment, tag, out, built)
+        if problem:
+            report.problems.append(f"{where(file, link)}: {problem} {link}")
+
+
+def missing_target(path: str, fragment: str, tag: str, out: Path, built: dict[str, BuiltFile]) -> str | None:
+    kind = "image" if tag == "img" else "link"
+    target = built.get(path) or built.get(path + "/")
+    if target is None and not (out / path.lstrip("/")).is_file():
+        return f"broken {kind}: nothing is published at"
+    if target is not None and path.endswith("/") is False and path + "/" in built:
+        return "link without its trailing slash: add it to"
+    if fragment and target is not None and unquote(fragment) not in target.parser.ids:
+        return f"broken fragment: {target.url} has no id '{unquote(fragment)}' for"
+    return None
+
+
+def where(file: BuiltFile, link: str) -> str:
+    """The source file (and line, when the link is written in it) a link comes from."""
+    if file.source is not None:
+        with open(file.source, encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                if link in line:
+                    return f"{file.name}:{number}"
+    return file.name
+
+
+def reachable(built: dict[str, BuiltFile]) -> set[str]:
+    """Every URL a reader can reach by following links from the home page."""
+    seen, queue = {"/"}, deque(["/"])
+    while queue:
+        file = built.get(queue.popleft())
+        if file is None:
+            continue
+        for _, link in file.parser.links:
+            absolute = urljoin(BASE + file.url.lstrip("/"), link)
+            if absolute.startswith(BASE):
+                path = unquote(urlsplit(absolute).path)
+                if path not in seen:
+                    seen.add(path)
+                    queue.append(path)
+    return seen

@@ -1,0 +1,205 @@
+"""The page store: Flask-FlatPages, with every file validated and every problem named."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+import markdown
+from flask import current_app
+from flask_flatpages import FlatPages, Page
+
+from . import frontmatter
+from .frontmatter import PageProblem, ProblemGroup
+
+MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "footnotes", "toc", "sane_lists"]
+MARKDOWN_CONFIG = {"codehilite": {"css_class": "highlight", "guess_lang": False}}
+
+
+class SiteError(click.ClickException):
+    """Problems in the sources a user can fix; each line names the file (and line)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def format_message(self) -> str:
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        return f"{len(self.problems)} {noun} found:\n" + "\n".join(self.problems)
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files and the files editors leave behind: never published, never fatal."""
+    return name.startswith((".", "#")) or name.endswith(("~", "#", ".swp", ".swx", ".tmp"))
+
+
+def url_path(page_path: str) -> str:
+    """Turn a page path such as ``structure/index`` into its URL path ``structure``."""
+    if page_path == "index":
+        return ""
+    return page_path.removesuffix("/index")
+
+
+def sort_key(page: Page) -> tuple:
+    return (page.meta.get("order", sys.maxsize), page.meta["title"].casefold(), page.path)
+
+
+def today() -> datetime.date:
+    """Today, or the day SOURCE_DATE_EPOCH names, so a rebuild of old sources matches."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
+    return datetime.date.today()
+
+
+class GuidePages(FlatPages):
+    """FlatPages that validates every file and reports every problem with its file and line."""
+
+    def __init__(self, app=None, reserved: frozenset[str] = frozenset()) -> None:
+        self.reserved = reserved
+        super().__init__(app)
+
+    def display_name(self, filename: str) -> str:
+        """A file's name as an author knows it: relative to the project, e.g. ``pages/why.md``."""
+        return os.path.relpath(filename, os.path.dirname(self.root))
+
+    def walk(self, problems: list[str]) -> Iterator[tuple[str, str]]:
+        """Yield ``(page path, file name)`` for every page file, in a stable order."""
+        extension = self.config("extension")
+        root = os.path.realpath(self.root)
+        seen_folders = set()
+        for folder, subfolders, filenames in os.walk(self.root, followlinks=True):
+            real = os.path.realpath(folder)
+            if real in seen_folders or self.outside(folder, root, problems):
+                subfolders.clear()
+                continue
+            seen_folders.add(real)
+            subfolders[:] = sorted(name for name in subfolders if not is_ignored(name))
+            relative = os.path.relpath(folder, self.root)
+            for name in sorted(filenames):
+                filename = os.path.join(folder, name)
+                if is_ignored(name) or not name.endswith(extension):
+                    continue
+                if self.outside(filename, root, problems):
+                    continue
+                path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
+                yield path.replace(os.sep, "/"), filename
+
+    def outside(self, filename: str, root: str, problems: list[str]) -> bool:
+        """Refuse a symlink that leads out of the pages folder (or nowhere)."""
+        if not os.path.islink(filename):
+            return False
+        target = os.path.realpath(filename)
+        if not os.path.exists(target):
+            problems.append(f"{self.display_name(filename)}: is a symlink to a missing file")
+            return True
+        if os.path.commonpath([target, root]) != root:
+            problems.append(
+                f"{self.display_name(filename)}: is a symlink to {target}, outside "
+                f"{self.display_name(self.root)}/: copy the file in instead"
+            )
+            return True
+        return False
+
+    def load_page(self, path: str, filename: str) -> Page:
+        mtime = os.stat(filename).st_mtime_ns
+        cached = self._file_cache.get(filename)
+        if cached and cached[1] == mtime:
+            return cached[0]
+        with open(filename, "rb") as handle:
+            meta, body, body_line = frontmatter.read(handle.read())
+        page = Page(path, "", body, self.render_markdown, os.path.dirname(path))
+        page.__dict__["meta"] = meta
+        page.source = filename
+        page.body_line = body_line
+        self._file_cache[filename] = (page, mtime)
+        return page
+
+    def render_markdown(self, page: Page) -> str:
+        return self.markdown.reset().convert(page.body)
+
+    @property
+    def markdown(self) -> markdown.Markdown:
+        # One instance, reset per page: building the extension pipeline costs more than a short page.
+        if "markdown" not in self.__dict__:
+            self.__dict__["markdown"] = markdown.Markdown(
+                extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG
+            )
+        return self.__dict__["markdown"]
+
+    @property
+    def _pages(self) -> dict[str, Page]:
+        # Cached by hand rather than with cached_property, so FlatPages.reload() still clears it.
+        if "_pages" not in self.__dict__:
+            self.__dict__["_pages"] = self.visible(self.load_all())
+        return self.__dict__["_pages"]
+
+    def load_all(self) -> dict[str, Page]:
+        """Read and validate every page file; raise one SiteError listing every problem."""
+        pages, problems = {}, []
+        for path, filename in self.walk(problems):
+            try:
+                pages[path] = self.load_page(path, filename)
+            except PageProblem as problem:
+                problems.append(self.describe(filename, problem))
+            except ProblemGroup as group:
+                problems.extend(self.describe(filename, problem) for problem in group.problems)
+        problems.extend(self.collisions(pages))
+        if problems:
+            raise SiteError(problems)
+        return pages
+
+    def describe(self, filename: str, problem: PageProblem) -> str:
+        return f"{self.display_name(filename)}:{problem.line}: {problem}"
+
+    def collisions(self, pages: dict[str, Page]) -> list[str]:
+        """Pages whose URLs clash with each other (ignoring case) or with a route of the app."""
+        problems, owners = [], {}
+        for page in pages.values():
+            url = url_path(page.path).casefold()
+            name = self.display_name(page.source)
+            first = url.split("/")[0]
+            if first in self.reserved:
+                problems.append(f"{name}: its URL /{url_path(page.path)}/ is taken by the site's own {first}")
+            elif url in owners:
+                problems.append(
+                    f"{owners[url]} and {name} both publish /{url}/ (URLs ignore case): rename one"
+                )
+            else:
+                owners[url] = name
+        return problems
+
+    def visible(self, pages: dict[str, Page]) -> dict[str, Page]:
+        """Drop drafts and future-dated pages unless the config asks for them."""
+        config, now = current_app.config, today()
+        drafts, future = config["SITE_DRAFTS"], config["SITE_FUTURE"]
+        return {
+            path: page
+            for path, page in pages.items()
+            if (drafts or not page.meta.get("draft")) and (future or page.meta.get("date", now) <= now)
+        }
+
+    def by_url(self, path: str) -> Page | None:
+        return self.get(path) or self.get(f"{path}/index")
+
+    def published(self) -> list[Page]:
+        """Every page, home first, then in menu order."""
+        return sorted(self, key=lambda page: (page.path != "index", sort_key(page)))
+
+    def menu(self) -> list[Page]:
+        """The top-level pages and the index page of each top-level folder, in order."""
+        top = [page for page in self if page.path != "index" and "/" not in url_path(page.path)]
+        return sorted(top, key=sort_key)
+
+    def children(self, section: Page) -> list[Page]:
+        """The pages directly inside the folder whose index page is ``section``."""
+        prefix = url_path(section.path) + "/"
+        inside = [
+            page
+            for page in self
+            if url_path(page.path).startswith(prefix) and "/" not in url_path(page.path)[len(prefix) :]
+        ]
+        return sorted(inside, key=sort_key)
