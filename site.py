@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 import jinja2
-from flask import Flask, Response, abort, render_template, url_for
+from flask import Flask, Response, abort, current_app, render_template, url_for
 from flask_flatpages import Page
 from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
@@ -24,13 +24,20 @@ from slugify import slugify
 from flaskguide import livereload
 from flaskguide.build import build_site, template_error, terminal_progress
 from flaskguide.check import check_site
-from flaskguide.pages import GuidePages, SiteError, today, url_path
+from flaskguide.pages import GuidePages, SiteError, description, today, url_path
+from flaskguide.tags import tag_key
 
 ROOT = Path(__file__).resolve().parent
 
 DEFAULT_CONFIG = {
     "SITE_TITLE": "Flask, briefly",
     "SITE_DESCRIPTION": "A short guide to Flask, the lightweight Python web framework.",
+    "SITE_AUTHOR": "The Flask, briefly authors",
+    "SITE_LANGUAGE": "en",
+    # The public address the site is published at; feeds, sitemaps and canonical links need it.
+    "SITE_URL": "http://127.0.0.1:5000/",
+    "SITE_TRUST_HTML": False,  # True lets raw HTML in pages through unsanitised
+    "SITE_SEARCH": True,  # index the built site with Pagefind
     "SITE_CODE_STYLE_LIGHT": "default",
     "SITE_CODE_STYLE_DARK": "github-dark",
     "SITE_DRAFTS": False,  # serve shows drafts; build never does
@@ -56,11 +63,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     app.jinja_env.undefined = jinja2.StrictUndefined
     app.add_template_global(page_url)
+    app.add_template_global(description)
+    app.add_template_global(tag_url)
+    # Frozen-Flask requests every URL at this base, so links and absolute URLs carry its path.
+    app.config.setdefault("FREEZER_BASE_URL", app.config["SITE_URL"])
     pages = GuidePages(app)
     freezer = Freezer(app)
     app.extensions["freezer"] = freezer
     register_views(app, pages)
     freezer.register_generator(lambda: page_urls(pages))
+    freezer.register_generator(lambda: tag_urls(pages))
     pages.reserved = reserved_names(app)
     if app.config["SITE_LIVE_RELOAD"]:
         livereload.init_app(app)
@@ -86,11 +98,17 @@ def register_error_pages(app: Flask) -> None:
         return livereload.error_page(app, [template_error(error, app)]), 500
 
 
-def page_url(page: Page) -> str:
+def page_url(page: Page, external: bool = False) -> str:
     """The URL a page is served at, for templates."""
     if page.path == "index":
-        return url_for("home")
-    return url_for("page", path=url_path(page.path))
+        return url_for("home", _external=external)
+    return url_for("page", path=url_path(page.path), _external=external)
+
+
+def tag_url(text: str) -> str:
+    """The URL of the page listing a tag, from the tag as a page spells it."""
+    pages = current_app.extensions["flatpages"][None]
+    return url_for("tag", slug=pages.site.tag_by_key[tag_key(text)].slug)
 
 
 def page_urls(pages: GuidePages):
@@ -99,24 +117,71 @@ def page_urls(pages: GuidePages):
             yield "page", {"path": url_path(page.path)}
 
 
+def tag_urls(pages: GuidePages):
+    for tag in pages.site.tags:
+        yield "tag", {"slug": tag.slug}
+
+
 def register_views(app: Flask, pages: GuidePages) -> None:
     @app.context_processor
     def site_context() -> dict:
-        return {"menu": pages.menu()}
+        return {"menu": pages.site.menu}
 
     @app.route("/")
     def home() -> str:
         page = pages.get_or_404("index")
-        return render_template("index.html", page=page, pages=pages.published()[1:])
+        return render_template("index.html", page=page, pages=pages.site.published[1:])
 
     @app.route("/<path:path>/")
     def page(path: str) -> str:
         found = pages.by_url(path)
         if found is None or found.path == "index":
             abort(404)
-        if found.path.endswith("/index"):
-            return render_template("section.html", page=found, children=pages.children(found))
-        return render_template("page.html", page=found)
+        site = pages.site
+        template = "section.html" if found.path.endswith("/index") else "page.html"
+        previous, following = site.neighbours(found)
+        return render_template(
+            template,
+            page=found,
+            children=site.children(found),
+            breadcrumbs=site.breadcrumbs(found),
+            previous=previous,
+            next=following,
+        )
+
+    @app.route("/tags/")
+    def tags() -> str:
+        return render_template("tags.html", tags=pages.site.tags)
+
+    @app.route("/tags/<slug>/")
+    def tag(slug: str) -> str:
+        found = pages.site.tag_by_slug.get(slug)
+        if found is None:
+            abort(404)
+        return render_template("tag.html", tag=found)
+
+    @app.route("/feed.xml")
+    def feed() -> Response:
+        entries = pages.site.dated
+        xml = render_template(
+            "feed.xml", entries=entries, updated=entries[0].meta["date"] if entries else None
+        )
+        # Static hosts send .xml files as application/xml; the live app says the same.
+        return Response(xml, mimetype="application/xml")
+
+    @app.route("/sitemap.xml")
+    def sitemap() -> Response:
+        return Response(
+            render_template("sitemap.xml", pages=pages.site.published), mimetype="application/xml"
+        )
+
+    @app.route("/robots.txt")
+    def robots() -> Response:
+        return Response(render_template("robots.txt"), mimetype="text/plain")
+
+    @app.route("/search/")
+    def search() -> str:
+        return render_template("search.html")
 
     @app.route("/404.html")
     def not_found_page() -> str:

@@ -6,6 +6,7 @@ import fcntl
 import filecmp
 import os
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -76,6 +77,8 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None) -> Build
         shutil.rmtree(staging, ignore_errors=True)
         try:
             freeze(app, staging, progress)
+            if app.config["SITE_SEARCH"]:
+                index_for_search(staging)
             written, unchanged, removed = compare(staging, out)
             swap_in(staging, out)
         finally:
@@ -99,6 +102,24 @@ def freeze(app: Flask, destination: Path, progress: Progress | None) -> None:
                     progress(done, max(total, done), page.url)
         except jinja2.TemplateError as error:
             raise click.ClickException(template_error(error, app)) from None
+
+
+def index_for_search(site: Path) -> None:
+    """Write Pagefind's search index into ``site/pagefind/``, from the frozen HTML."""
+    # Heading anchors ("#") would show in result excerpts.
+    command = [
+        sys.executable,
+        "-m",
+        "pagefind",
+        "--site",
+        str(site),
+        "--silent",
+        "--exclude-selectors",
+        ".heading-link",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise click.ClickException(f"pagefind could not index the site:\n{result.stderr or result.stdout}")
 
 
 def template_error(error: jinja2.TemplateError, app: Flask) -> str:

@@ -6,17 +6,16 @@ import datetime
 import os
 import sys
 from collections.abc import Iterator
+from functools import cached_property
 
 import click
-import markdown
 from flask import current_app
 from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
+from . import tags as tagging
 from .frontmatter import PageProblem, ProblemGroup
-
-MARKDOWN_EXTENSIONS = ["fenced_code", "codehilite", "tables", "footnotes", "toc", "sane_lists"]
-MARKDOWN_CONFIG = {"codehilite": {"css_class": "highlight", "guess_lang": False}}
+from .markup import Renderer, summary
 
 
 class SiteError(click.ClickException):
@@ -119,16 +118,11 @@ class GuidePages(FlatPages):
         return page
 
     def render_markdown(self, page: Page) -> str:
-        return self.markdown.reset().convert(page.body)
-
-    @property
-    def markdown(self) -> markdown.Markdown:
-        # One instance, reset per page: building the extension pipeline costs more than a short page.
-        if "markdown" not in self.__dict__:
-            self.__dict__["markdown"] = markdown.Markdown(
-                extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG
-            )
-        return self.__dict__["markdown"]
+        if "renderer" not in self.__dict__:
+            self.__dict__["renderer"] = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
+        rendered = self.__dict__["renderer"].render(page.body)
+        page.toc = rendered.toc
+        return rendered.html
 
     @property
     def _pages(self) -> dict[str, Page]:
@@ -136,6 +130,17 @@ class GuidePages(FlatPages):
         if "_pages" not in self.__dict__:
             self.__dict__["_pages"] = self.visible(self.load_all())
         return self.__dict__["_pages"]
+
+    def reload(self) -> None:
+        super().reload()
+        self.__dict__.pop("site", None)
+
+    @property
+    def site(self) -> SiteIndex:
+        """Lists derived from all pages, computed once per load rather than once per request."""
+        if "site" not in self.__dict__:
+            self.__dict__["site"] = SiteIndex(list(self))
+        return self.__dict__["site"]
 
     def load_all(self) -> dict[str, Page]:
         """Read and validate every page file; raise one SiteError listing every problem."""
@@ -185,21 +190,69 @@ class GuidePages(FlatPages):
     def by_url(self, path: str) -> Page | None:
         return self.get(path) or self.get(f"{path}/index")
 
-    def published(self) -> list[Page]:
-        """Every page, home first, then in menu order."""
-        return sorted(self, key=lambda page: (page.path != "index", sort_key(page)))
 
+def folder_of(page: Page) -> str:
+    """The folder a page belongs to for navigation: a section's index page belongs to its parent."""
+    return url_path(page.path).rpartition("/")[0]
+
+
+def description(page: Page) -> str:
+    """The front matter description, else the start of the first paragraph."""
+    return page.meta.get("description") or summary(page.html)
+
+
+class SiteIndex:
+    """Navigation and listings over the visible pages."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        self.pages = sorted(pages, key=sort_key)
+        self.by_path = {page.path: page for page in pages}
+        self.folders: dict[str, list[Page]] = {}
+        for page in self.pages:
+            if page.path != "index":
+                self.folders.setdefault(folder_of(page), []).append(page)
+
+    @cached_property
     def menu(self) -> list[Page]:
         """The top-level pages and the index page of each top-level folder, in order."""
-        top = [page for page in self if page.path != "index" and "/" not in url_path(page.path)]
-        return sorted(top, key=sort_key)
+        return self.folders.get("", [])
+
+    @cached_property
+    def published(self) -> list[Page]:
+        """Every page, home first, then in menu order."""
+        return sorted(self.pages, key=lambda page: page.path != "index")
 
     def children(self, section: Page) -> list[Page]:
         """The pages directly inside the folder whose index page is ``section``."""
-        prefix = url_path(section.path) + "/"
-        inside = [
-            page
-            for page in self
-            if url_path(page.path).startswith(prefix) and "/" not in url_path(page.path)[len(prefix) :]
-        ]
-        return sorted(inside, key=sort_key)
+        return self.folders.get(url_path(section.path), [])
+
+    def neighbours(self, page: Page) -> tuple[Page | None, Page | None]:
+        """The previous and next page within the page's own section."""
+        siblings = self.folders.get(folder_of(page), [])
+        if page not in siblings:
+            return None, None
+        at = siblings.index(page)
+        return (siblings[at - 1] if at > 0 else None, siblings[at + 1] if at + 1 < len(siblings) else None)
+
+    def breadcrumbs(self, page: Page) -> list[Page]:
+        """The index pages of the folders above ``page``, outermost first."""
+        parts = url_path(page.path).split("/")[:-1]
+        trail = ["/".join(parts[: depth + 1]) + "/index" for depth in range(len(parts))]
+        return [self.by_path[path] for path in trail if path in self.by_path]
+
+    @cached_property
+    def tags(self) -> list[tagging.Tag]:
+        return tagging.collect(self.pages)
+
+    @cached_property
+    def tag_by_slug(self) -> dict[str, tagging.Tag]:
+        return {tag.slug: tag for tag in self.tags}
+
+    @cached_property
+    def tag_by_key(self) -> dict[str, tagging.Tag]:
+        return {tagging.tag_key(tag.name): tag for tag in self.tags}
+
+    @cached_property
+    def dated(self) -> list[Page]:
+        """Pages with a date, newest first: the feed's entries."""
+        return sorted((page for page in self.pages if page.meta.get("date")), key=tagging.newest_first)

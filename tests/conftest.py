@@ -93,3 +93,15 @@ def good_build(run_cli, write_page, tmp_path):
     result = run_cli("build", "--out", str(out))
     assert result.exit_code == 0, result.output
     return out, snapshot(out)
+
+
+# Folders the app itself publishes, whatever the pages are.
+SITE_FOLDERS = {"tags", "search"}
+
+
+def built_pages(out: Path) -> list[str]:
+    """The page folders a build wrote (the URL paths of its pages, home excluded)."""
+    folders = {
+        path.parent.relative_to(out).as_posix() for path in out.rglob("index.html") if path.parent != out
+    }
+    return sorted(folder for folder in folders if folder.split("/")[0] not in SITE_FOLDERS)

@@ -107,7 +107,7 @@ def test_markdown_features(tmp_app, write_page):
         """,
     )
     html = tmp_app.test_client().get("/features/").get_data(as_text=True)
-    assert '<h2 id="a-heading">A heading</h2>' in html
+    assert '<h2 id="a-heading">A heading<a class="heading-link" href="#a-heading"' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert 'class="footnote"' in html and "The footnote." in html
     assert '<div class="highlight"><pre>' in html

@@ -3,13 +3,9 @@
 import datetime
 import re
 
-from conftest import snapshot
+from conftest import built_pages, snapshot
 
 from flaskguide.check import check_output
-
-
-def built_pages(out):
-    return sorted(path.parent.name for path in out.rglob("index.html") if path.parent != out)
 
 
 def test_drafts_are_served_marked_but_never_built(site, run_cli, write_page, pages_dir, tmp_path):
@@ -38,14 +34,19 @@ def test_build_summary_counts_written_unchanged_removed(run_cli, write_page, tmp
     write_page("index.md", "title: Home")
     write_page("a.md", "title: A")
     gone = write_page("b.md", "title: B")
-    out = str(tmp_path / "out")
-    run_cli("build", "--out", out)
+    out = tmp_path / "out"
+    run_cli("build", "--out", str(out))
+    before = snapshot(out)
     gone.unlink()
     write_page("a.md", "title: A changed")
-    result = run_cli("build", "--out", out)
-    # a/ changed; the home page and the 404 page list its title, so they changed too; b/ is gone.
-    assert "3 files written" in result.stdout
-    assert "removed" in result.stdout and " 1 removed" in result.stdout
+    result = run_cli("build", "--out", str(out))
+    after = snapshot(out)
+    written = sum(1 for name, data in after.items() if before.get(name) != data)
+    unchanged = len(after) - written
+    removed = len(set(before) - set(after))
+    assert "a/index.html" in after and after["a/index.html"] != before["a/index.html"]
+    assert "b/index.html" in before and removed >= 1
+    assert f"{written} files written, {unchanged} unchanged, {removed} removed" in result.stdout
 
 
 def test_build_prints_plain_progress_when_not_a_terminal(run_cli, write_page, tmp_path):

@@ -46,7 +46,7 @@ def test_titles_are_distinct(client):
 
 def test_menu_follows_front_matter_order(client):
     html = client.get("/").get_data(as_text=True)
-    nav = html.split('<nav aria-label="Site">')[1].split("</nav>")[0]
+    nav = html.split('<nav class="site-nav" aria-label="Site">')[1].split("</nav>")[0]
     positions = [
         nav.index(f'href="/{path}/"') for path in ("what-is-flask", "why-flask", "structure", "resources")
     ]

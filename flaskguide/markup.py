@@ -1,0 +1,78 @@
+"""Markdown to HTML: one reused Markdown instance, headings with ids, raw HTML sanitised."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+
+EXTENSIONS = ["fenced_code", "codehilite", "tables", "footnotes", "toc", "sane_lists"]
+EXTENSION_CONFIG = {
+    "codehilite": {"css_class": "highlight", "guess_lang": False},
+    "toc": {"permalink": "#", "permalink_class": "heading-link", "permalink_title": "Link to this section"},
+}
+
+# Harmless markup an author may write in a page; anything else (script, style, iframe, forms) goes.
+ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"details", "summary", "kbd", "abbr", "sup", "sub", "mark", "figure"}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "abbr": {"title"},
+    "details": {"open"},
+    "ol": {"start", "type"},
+    "td": {"colspan", "rowspan", "align", "style"},
+    "th": {"colspan", "rowspan", "align", "scope", "style"},
+    "code": {"class"},
+}
+# Markdown writes table alignment as an inline style; nothing else may set one.
+ALLOWED_STYLES = {"text-align"}
+
+FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict] = field(default_factory=list)
+
+
+class Renderer:
+    """Turn page bodies into safe HTML, reusing one Markdown instance (it is costly to build)."""
+
+    def __init__(self, trust_html: bool = False) -> None:
+        self.trust_html = trust_html
+        self.markdown = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIG)
+
+    def render(self, text: str) -> Rendered:
+        converted = self.markdown.reset().convert(text)
+        toc = self.markdown.toc_tokens
+        return Rendered(converted if self.trust_html else sanitise(converted), toc)
+
+
+def sanitise(fragment: str) -> str:
+    """Remove scripts, event handlers, javascript: URLs and comments; keep harmless markup."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        filter_style_properties=ALLOWED_STYLES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def summary(fragment: str, limit: int = 160) -> str:
+    """Plain text of the first paragraph, cut at a word near ``limit`` characters."""
+    match = FIRST_PARAGRAPH.search(fragment)
+    if not match:
+        return ""
+    text = " ".join(html.unescape(TAG.sub("", match.group(1))).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

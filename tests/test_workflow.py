@@ -1,0 +1,177 @@
+"""The GitHub Actions workflow: valid, clean under zizmor, and it tests, builds and deploys as promised.
+
+Both tools run offline: check-jsonschema ships GitHub's workflow schema, zizmor --offline skips the
+audits that would ask GitHub.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from conftest import PROJECT
+
+WORKFLOW = PROJECT / ".github" / "workflows" / "pages.yml"
+BIN = Path(sys.executable).parent
+
+EVENTS = {
+    "pull_request": "refs/pull/1/merge",
+    "push": "refs/heads/main",
+    "workflow_dispatch": "refs/heads/main",
+}
+DEPLOYING = ["push", "workflow_dispatch"]
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120)
+
+
+def readme_test_command() -> str:
+    readme = (PROJECT / "README.md").read_text("utf-8")
+    first_block = re.search(r"```sh\n(.*?)```", readme, re.S).group(1)
+    _, test = [line for line in first_block.splitlines() if line.strip() and not line.startswith("#")]
+    return test
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def steps(workflow) -> list[dict]:
+    return workflow["jobs"]["build"]["steps"]
+
+
+def runs_on(condition: str | bool | None, event: str) -> bool:
+    """Whether an ``if:`` over github.event_name and github.ref holds for ``event``."""
+    if condition is None:
+        return True
+    if isinstance(condition, bool):
+        return condition
+    expression = condition.strip().removeprefix("${{").removesuffix("}}")
+    unquoted = re.sub(r"'[^']*'", "''", expression)
+    leftover = re.sub(r"github\.event_name|github\.ref|''|==|!=|&&|\|\||!|[()\s]", "", unquoted)
+    assert not leftover, f"the test cannot evaluate {condition!r} (found {leftover!r})"
+    python = expression.replace("&&", " and ").replace("||", " or ")
+    python = re.sub(r"!(?!=)", " not ", python)
+    github = SimpleNamespace(event_name=event, ref=EVENTS[event])
+    return bool(eval(python, {"__builtins__": {}}, {"github": github}))
+
+
+def steps_using(steps: list[dict], action: str) -> list[dict]:
+    return [step for step in steps if step.get("uses", "").split("@")[0] == action]
+
+
+def steps_running(steps: list[dict], text: str) -> list[dict]:
+    return [step for step in steps if text in step.get("run", "")]
+
+
+def test_workflow_matches_githubs_schema():
+    result = run_tool(
+        sys.executable,
+        "-m",
+        "check_jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        str(WORKFLOW),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing():
+    zizmor = BIN / "zizmor"
+    assert zizmor.exists(), f"{zizmor} is missing: pip install zizmor"
+    result = run_tool(str(zizmor), "--offline", "--no-progress", "--color", "never", str(WORKFLOW))
+    # 0: no findings; 1: zizmor itself failed; 10 and up: findings, by highest severity.
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_triggers_and_top_level_permissions(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert set(triggers) == {"push", "pull_request", "workflow_dispatch"}
+    assert triggers["push"]["branches"] == ["main"]
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version():
+    uses_lines = [line for line in WORKFLOW.read_text("utf-8").splitlines() if "uses:" in line]
+    assert uses_lines
+    for line in uses_lines:
+        assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$", line), line
+
+
+def test_ci_runs_readmes_test_command_with_ci_set(steps):
+    test = readme_test_command()
+    (step,) = steps_running(steps, test)
+    assert step["env"]["CI"] == "true"
+    (browsers,) = steps_running(steps, "apt-get install")
+    assert {"chromium", "nginx-light"} <= set(browsers["run"].split())
+    assert steps.index(browsers) < steps.index(step)
+
+
+def test_checkout_keeps_no_credentials(steps):
+    (checkout,) = steps_using(steps, "actions/checkout")
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_build_cache_covers_dot_cache_before_the_builds(steps):
+    (cache,) = steps_using(steps, "actions/cache")
+    assert ".cache" in cache["with"]["path"]
+    assert "hashFiles(" in cache["with"]["key"]
+    assert cache["with"]["restore-keys"].strip()
+    first_build = min(steps.index(step) for step in steps_running(steps, "site.py build"))
+    assert steps.index(cache) < first_build
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_exactly_one_build_runs_then_check(steps, event):
+    builds = [step for step in steps_running(steps, "site.py build") if runs_on(step.get("if"), event)]
+    assert len(builds) == 1, builds
+    (build,) = builds
+    if event in DEPLOYING:
+        assert '--site-url "${SITE_URL}"' in build["run"]
+        assert build["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}"
+    else:
+        assert "--site-url" not in build["run"]
+    (check,) = steps_running(steps, "site.py check")
+    assert runs_on(check.get("if"), event)
+    assert steps.index(build) < steps.index(check)
+
+
+def test_no_expression_is_written_into_a_run_script(steps):
+    for step in steps:
+        assert "${{" not in step.get("run", ""), step
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_pages_steps_run_only_for_deploys(steps, event):
+    (configure,) = steps_using(steps, "actions/configure-pages")
+    (upload,) = steps_using(steps, "actions/upload-pages-artifact")
+    assert configure["id"] == "pages"
+    assert upload["with"]["path"].rstrip("/") == "build"
+    (check,) = steps_running(steps, "site.py check")
+    assert steps.index(check) < steps.index(upload)
+    for step in (configure, upload):
+        assert runs_on(step.get("if"), event) == (event in DEPLOYING), step
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_deploy_job_runs_only_for_deploys(workflow, event):
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] in ("build", ["build"])
+    assert runs_on(deploy.get("if"), event) == (event in DEPLOYING)
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    (step,) = steps_using(deploy["steps"], "actions/deploy-pages")
+    assert deploy["environment"]["url"] == f"${{{{ steps.{step['id']}.outputs.page_url }}}}"
+
+
+def test_deploys_are_never_cancelled(workflow):
+    concurrency = workflow["concurrency"]
+    assert "pages" in concurrency["group"]
+    cancel = concurrency["cancel-in-progress"]
+    assert cancel is False or cancel == "${{ github.event_name == 'pull_request' }}"
