@@ -33,10 +33,15 @@ def visit(page, url):
     """Load ``url`` in a fresh tab; return the tab and the console errors and failed requests it caused."""
     page = page.context.new_page()
     problems = []
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on(
+        "console", lambda message: message.type == "error" and problems.append(f"console: {message.text}")
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
-    page.on("response", lambda response: response.status >= 400 and problems.append(f"{response.status}: {response.url}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and problems.append(f"{response.status}: {response.url}"),
+    )
     page.goto(url, wait_until="networkidle")
     return page, problems
 
@@ -65,7 +70,9 @@ def test_no_horizontal_scroll_at_360px(served_site, new_page):
     wide = {}
     for path in page_paths(out):
         page.goto(base + path)
-        scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         if scroll > client:
             wide[path] = scroll
     assert wide == {}
@@ -95,7 +102,9 @@ def test_search_box_finds_a_page_by_a_word_in_its_body(served_site, new_page):
     page.fill("#search-box", "monolithic")
     page.click(".search-form button")
     page.wait_for_selector(".search-list a", timeout=10_000)
-    hrefs = page.eval_on_selector_all(".search-list a", "links => links.map(link => link.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all(
+        ".search-list a", "links => links.map(link => link.getAttribute('href'))"
+    )
     assert "/why-flask/" in hrefs
     assert problems == []
 
@@ -118,7 +127,9 @@ def test_page_weight_and_nothing_blocks_rendering(served_site, new_page, capsys)
         page = page.context.new_page()
         page.on("response", lambda response, loaded=loaded: loaded.append(response))
         page.goto(base + path, wait_until="networkidle")
-        sent = [response for response in loaded if response.request.resource_type in ("document", "stylesheet")]
+        sent = [
+            response for response in loaded if response.request.resource_type in ("document", "stylesheet")
+        ]
         weights[path] = sum(len(gzip.compress(response.body(), 6)) for response in sent)
         blocking = page.evaluate(
             "document.querySelectorAll('head script:not([async]):not([defer]):not([type=module])').length"
@@ -127,14 +138,18 @@ def test_page_weight_and_nothing_blocks_rendering(served_site, new_page, capsys)
         assert page.evaluate("document.fonts.size") == 0, path  # no web font to wait for
     with capsys.disabled():
         heaviest = max(weights, key=weights.get)
-        print(f"\npage weight (HTML + CSS, gzip): heaviest /{heaviest} {weights[heaviest]} bytes, "
-              f"mean {sum(weights.values()) // len(weights)} bytes over {len(weights)} pages")
+        print(
+            f"\npage weight (HTML + CSS, gzip): heaviest /{heaviest} {weights[heaviest]} bytes, "
+            f"mean {sum(weights.values()) // len(weights)} bytes over {len(weights)} pages"
+        )
     assert {path: size for path, size in weights.items() if size > WEIGHT_LIMIT} == {}
 
 
 def test_feed_and_sitemap_list_the_pages(served_site):
     base, out = served_site
-    pages = {base + path for path in page_paths(out) if path and not path.startswith(("tags/", "search/", "404"))}
+    pages = {
+        base + path for path in page_paths(out) if path and not path.startswith(("tags/", "search/", "404"))
+    }
     pages.add(base)
     sitemap = ET.fromstring(urlopen(base + "sitemap.xml").read())
     assert {url[0].text for url in sitemap} == pages
