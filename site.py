@@ -21,7 +21,7 @@ from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
 from slugify import slugify
 
-from flaskguide import livereload
+from flaskguide import assets, hosting, livereload, relative
 from flaskguide.build import build_site, template_error, terminal_progress
 from flaskguide.check import check_site
 from flaskguide.pages import GuidePages, SiteError, description, today, url_path
@@ -38,6 +38,7 @@ DEFAULT_CONFIG = {
     "SITE_URL": "http://127.0.0.1:5000/",
     "SITE_TRUST_HTML": False,  # True lets raw HTML in pages through unsanitised
     "SITE_SEARCH": True,  # index the built site with Pagefind
+    "SITE_RELATIVE": False,  # relative links everywhere, for a site opened from disk
     "SITE_CODE_STYLE_LIGHT": "default",
     "SITE_CODE_STYLE_DARK": "github-dark",
     "SITE_DRAFTS": False,  # serve shows drafts; build never does
@@ -71,6 +72,9 @@ def create_app(config: dict | None = None) -> Flask:
     freezer = Freezer(app)
     app.extensions["freezer"] = freezer
     register_views(app, pages)
+    assets.init_app(app)
+    if app.config["SITE_RELATIVE"]:
+        relative.init_app(app)
     freezer.register_generator(lambda: page_urls(pages))
     freezer.register_generator(lambda: tag_urls(pages))
     pages.reserved = reserved_names(app)
@@ -192,10 +196,17 @@ def register_views(app: Flask, pages: GuidePages) -> None:
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("404.html"), 404
 
-    @app.route("/highlight.css")
-    def highlight_css() -> Response:
-        css = code_style_css(app.config["SITE_CODE_STYLE_LIGHT"], app.config["SITE_CODE_STYLE_DARK"])
-        return Response(css, mimetype="text/css")
+    code_css = code_style_css(app.config["SITE_CODE_STYLE_LIGHT"], app.config["SITE_CODE_STYLE_DARK"])
+    code_css_name = f"code.{assets.digest(code_css.encode())}.css"
+
+    @app.route(f"/<any({code_css_name!r}):name>")
+    def code_css_file(name: str) -> Response:
+        # Named by a hash of its content, like the static files, so hosts may cache it forever.
+        return Response(code_css, mimetype="text/css")
+
+    @app.context_processor
+    def code_css_url() -> dict:
+        return {"code_css_url": url_for("code_css_file", name=code_css_name)}
 
 
 def code_style_css(light: str, dark: str) -> str:
@@ -208,12 +219,32 @@ def code_style_css(light: str, dark: str) -> str:
 # -- command line ------------------------------------------------------------
 
 
+SITE_URL_OPTION = click.option(
+    "--site-url",
+    envvar="SITE_URL",
+    help="Public address of the site, e.g. https://you.github.io/guide/ (or set SITE_URL).",
+)
+
+
+def site_config(config: dict, site_url: str | None) -> dict:
+    if site_url:
+        return {**config, "SITE_URL": site_url.rstrip("/") + "/"}
+    return config
+
+
 @click.group()
+@click.option(
+    "--pages",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of Markdown pages to use instead of pages/.",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, pages: Path | None) -> None:
     """Build and preview the Flask guide."""
     # Tests pass config overrides as the context object; a user never needs to.
     ctx.ensure_object(dict)
+    if pages:
+        ctx.obj["FLATPAGES_ROOT"] = str(pages.resolve())
 
 
 @cli.command()
@@ -225,10 +256,12 @@ def cli(ctx: click.Context) -> None:
     show_default="build",
 )
 @click.option("--future", is_flag=True, help="Also build pages dated after today.")
+@click.option("--relative", is_flag=True, help="Make every link relative, for opening the files from disk.")
+@SITE_URL_OPTION
 @click.pass_obj
-def build(config: dict, out: Path, future: bool) -> None:
+def build(config: dict, out: Path, future: bool, relative: bool, site_url: str | None) -> None:
     """Freeze every page into static HTML."""
-    app = create_app({**config, "SITE_FUTURE": future})
+    app = create_app({**site_config(config, site_url), "SITE_FUTURE": future, "SITE_RELATIVE": relative})
     with terminal_progress() as progress:
         report = build_site(app, out, progress)
     click.echo(report.summary())
@@ -236,10 +269,11 @@ def build(config: dict, out: Path, future: bool) -> None:
 
 @cli.command()
 @click.option("--external", is_flag=True, help="Also list the external links (never fetched).")
+@SITE_URL_OPTION
 @click.pass_obj
-def check(config: dict, external: bool) -> None:
+def check(config: dict, external: bool, site_url: str | None) -> None:
     """Build into a temporary folder and verify every link, image and fragment."""
-    report = check_site(create_app(config))
+    report = check_site(create_app(site_config(config, site_url)))
     if external:
         click.echo(f"{len(report.external)} external links (not fetched):")
         for line in report.external:
@@ -286,10 +320,34 @@ def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--built", is_flag=True, help="Serve the built folder as a static host would, not the live app."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=ROOT / "build",
+    help="With --built: the folder to serve.",
+    show_default="build",
+)
+@SITE_URL_OPTION
 @click.pass_obj
-def serve(config: dict, host: str, port: int) -> None:
-    """Run the live site; edited pages show on the next reload."""
-    serve_app(config).run(host=host, port=port)
+def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: str | None) -> None:
+    """Run the live site; the browser reloads when a source file changes."""
+    if not built:
+        serve_app(config).run(host=host, port=port)
+        return
+    if not (out / "index.html").is_file():
+        raise click.ClickException(f"{out} holds no built site: run 'python site.py build' first")
+    base_path = hosting.base_path(site_url or "/")
+    server = hosting.make_server(out, host, port, base_path)
+    click.echo(f"Serving {out} at http://{host}:{server.server_port}{base_path}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def serve_app(config: dict | None = None) -> Flask:

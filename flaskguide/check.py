@@ -12,9 +12,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 from flask import Flask
 
 from .build import build_site
+from .hosting import base_path
 from .pages import url_path
 
-BASE = "http://site.invalid/"
+HOST = "http://site.invalid"
 NOT_LINKS = ("mailto:", "tel:", "data:", "javascript:")
 
 
@@ -59,8 +60,32 @@ def check_site(app: Flask) -> Report:
             return check_output(app, out)
 
 
+class Resolver:
+    """Turn links into paths within the site, whatever base path the site is built for."""
+
+    def __init__(self, site_url: str) -> None:
+        self.site_url = site_url
+        self.root = HOST + base_path(site_url)
+
+    def resolve(self, page_url: str, link: str) -> tuple[str, str] | None:
+        """``(path from the site's root, fragment)``; None for a link to another site.
+
+        A link to this host outside the site's base path keeps a ``/..`` in front, so
+        that it finds nothing and is reported.
+        """
+        if link.startswith(self.site_url):
+            link = self.root + link[len(self.site_url) :]
+        absolute = urlsplit(urljoin(self.root + page_url.lstrip("/"), link))
+        if f"{absolute.scheme}://{absolute.netloc}" != HOST:
+            return None
+        full = HOST + absolute.path
+        path = "/" + full[len(self.root) :] if full.startswith(self.root) else "/.." + absolute.path
+        return unquote(path), unquote(absolute.fragment)
+
+
 def check_output(app: Flask, out: Path) -> Report:
     pages = app.extensions["flatpages"][None]
+    resolver = Resolver(app.config["SITE_URL"])
     sources = {"/" + url_path(page.path) + ("/" if page.path != "index" else ""): page for page in pages}
     built = {}
     for path in sorted(out.rglob("*.html")):
@@ -74,27 +99,28 @@ def check_output(app: Flask, out: Path) -> Report:
             built[url] = BuiltFile(url, parser, page.source, pages.display_name(page.source))
     report = Report(pages=len(sources))
     for file in built.values():
-        check_links(file, out, built, report)
+        check_links(file, out, built, report, resolver)
     for page in sources.values():
         if not page.meta.get("description"):
             name = pages.display_name(page.source)
             report.problems.append(f"{name}:2: no description: add 'description: ...' to the front matter")
-    for url in sorted(set(sources) - reachable(built)):
+    for url in sorted(set(sources) - reachable(built, resolver)):
         report.problems.append(
             f"{pages.display_name(sources[url].source)}: no link leads here from the home page"
         )
     return report
 
 
-def check_links(file: BuiltFile, out: Path, built: dict[str, BuiltFile], report: Report) -> None:
+def check_links(
+    file: BuiltFile, out: Path, built: dict[str, BuiltFile], report: Report, resolver: Resolver
+) -> None:
     for tag, link in file.parser.links:
-        absolute = urljoin(BASE + file.url.lstrip("/"), link)
-        if not absolute.startswith(BASE):
+        target = resolver.resolve(file.url, link)
+        if target is None:
             report.external.append(f"{where(file, link)}: {link}")
             continue
         report.links += 1
-        target = urlsplit(absolute)
-        problem = missing_target(unquote(target.path), target.fragment, tag, out, built)
+        problem = missing_target(*target, tag, out, built)
         if problem:
             report.problems.append(f"{where(file, link)}: {problem} {link}")
 
@@ -102,12 +128,12 @@ def check_links(file: BuiltFile, out: Path, built: dict[str, BuiltFile], report:
 def missing_target(path: str, fragment: str, tag: str, out: Path, built: dict[str, BuiltFile]) -> str | None:
     kind = "image" if tag == "img" else "link"
     target = built.get(path) or built.get(path + "/")
-    if target is None and not (out / path.lstrip("/")).is_file():
+    if target is None and (path.startswith("/..") or not (out / path.lstrip("/")).is_file()):
         return f"broken {kind}: nothing is published at"
     if target is not None and path.endswith("/") is False and path + "/" in built:
         return "link without its trailing slash: add it to"
-    if fragment and target is not None and unquote(fragment) not in target.parser.ids:
-        return f"broken fragment: {target.url} has no id '{unquote(fragment)}' for"
+    if fragment and target is not None and fragment not in target.parser.ids:
+        return f"broken fragment: {target.url} has no id '{fragment}' for"
     return None
 
 
@@ -121,7 +147,7 @@ def where(file: BuiltFile, link: str) -> str:
     return file.name
 
 
-def reachable(built: dict[str, BuiltFile]) -> set[str]:
+def reachable(built: dict[str, BuiltFile], resolver: Resolver) -> set[str]:
     """Every URL a reader can reach by following links from the home page."""
     seen, queue = {"/"}, deque(["/"])
     while queue:
@@ -129,10 +155,8 @@ def reachable(built: dict[str, BuiltFile]) -> set[str]:
         if file is None:
             continue
         for _, link in file.parser.links:
-            absolute = urljoin(BASE + file.url.lstrip("/"), link)
-            if absolute.startswith(BASE):
-                path = unquote(urlsplit(absolute).path)
-                if path not in seen:
-                    seen.add(path)
-                    queue.append(path)
+            target = resolver.resolve(file.url, link)
+            if target is not None and target[0] not in seen:
+                seen.add(target[0])
+                queue.append(target[0])
     return seen

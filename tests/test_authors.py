@@ -163,7 +163,9 @@ def test_page_and_folder_index_colliding(fails, write_page):
     fails("pages/guide.md and pages/guide/index.md both publish /guide/")
 
 
-@pytest.mark.parametrize("name", ["static.md", "Static/x.md", "highlight.css.md", "404.html.md"])
+@pytest.mark.parametrize(
+    "name", ["static.md", "Static/x.md", "tags.md", "search/x.md", "feed.xml.md", "404.html.md"]
+)
 def test_page_colliding_with_a_route_of_the_app(fails, write_page, name):
     write_page(name, "title: Taken")
     fails(f"pages/{name}: its URL")

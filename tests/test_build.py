@@ -1,5 +1,7 @@
 """Freezing: every page written where a static host finds it, every internal link resolving."""
 
+import hashlib
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -34,24 +36,30 @@ def resolves(out: Path, url_path: str) -> bool:
     return (target / "index.html").is_file() if url_path.endswith("/") else target.is_file()
 
 
+def fingerprinted(path: Path) -> str:
+    """Where a static file is published: its name carries the start of its SHA-256."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    relative = path.relative_to(PROJECT).as_posix()
+    stem, suffix = relative.rsplit(".", 1)
+    return f"{stem}.{digest}.{suffix}"
+
+
 def test_freeze_writes_exactly_the_site(site, tmp_app, write_page, tmp_path):
     write_page("index.md", "title: Home")
     write_page("about.md", "title: About")
     write_page("guide/index.md", "title: Guide")
     write_page("guide/deep/step.md", "title: A deep step")
     site.build_site(tmp_app, tmp_path / "out")
-    static = {
-        f"static/{path.relative_to(PROJECT / 'static').as_posix()}"
-        for path in (PROJECT / "static").rglob("*")
-        if path.is_file()
-    }
+    static = {fingerprinted(path) for path in (PROJECT / "static").rglob("*") if path.is_file()}
     files = built_files(tmp_path / "out")
     # Pagefind names its index files by content hash; its entry point has a fixed name.
     assert "pagefind/pagefind.js" in files
+    code_css = [name for name in files if re.fullmatch(r"code\.[0-9a-f]{8}\.css", name)]
+    assert len(code_css) == 1
     assert {name for name in files if not name.startswith("pagefind/")} == {
         "index.html",
         "404.html",
-        "highlight.css",
+        code_css[0],
         "feed.xml",
         "sitemap.xml",
         "robots.txt",

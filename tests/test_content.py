@@ -115,7 +115,9 @@ def test_markdown_features(tmp_app, write_page):
 
 
 def test_code_colours_cover_light_and_dark(client):
-    css = client.get("/highlight.css").get_data(as_text=True)
+    html = client.get("/").get_data(as_text=True)
+    css_url = re.search(r'<link rel="stylesheet" href="(/code\.[0-9a-f]{8}\.css)">', html).group(1)
+    css = client.get(css_url).get_data(as_text=True)
     light, dark = css.split("@media (prefers-color-scheme: dark)")
     assert ".highlight .k " in light and ".highlight .k " in dark
 

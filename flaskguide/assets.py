@@ -1,0 +1,68 @@
+"""Fingerprinted assets: ``static/css/site.css`` is linked as ``static/css/site.3f2a9c1e.css``.
+
+A name that changes with the content lets hosts cache assets forever; an edit gives a new name,
+and since every build starts from an empty folder no stale copy is left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from flask import Flask
+
+HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{8})(?P<suffix>\.[^./]+)$")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+class Fingerprints:
+    """Hashed names for the files of one folder, re-read only when a file changes."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.known: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def hashed(self, filename: str) -> str:
+        """``css/site.css`` -> ``css/site.3f2a9c1e.css``; names of missing files are left alone."""
+        path = os.path.join(self.folder, filename)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return filename
+        version = (stat.st_mtime_ns, stat.st_size)
+        cached = self.known.get(filename)
+        if cached is None or cached[0] != version:
+            with open(path, "rb") as handle:
+                stem, dot, suffix = filename.rpartition(".")
+                name = f"{stem}.{digest(handle.read())}.{suffix}" if dot and "/" not in suffix else filename
+            cached = self.known[filename] = (version, name)
+        return cached[1]
+
+    def original(self, filename: str) -> str:
+        """The real file behind a hashed name (or the name itself, when it is not one)."""
+        match = HASHED.match(filename)
+        if match:
+            candidate = match["stem"] + match["suffix"]
+            if self.hashed(candidate) == filename:
+                return candidate
+        return filename
+
+
+def init_app(app: Flask) -> None:
+    """Link static files by hashed names, and serve those names."""
+    fingerprints = Fingerprints(app.static_folder)
+    serve_static = app.view_functions["static"]
+
+    @app.url_defaults
+    def hashed_static_names(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values:
+            values["filename"] = fingerprints.hashed(values["filename"])
+
+    def static(filename: str):
+        return serve_static(filename=fingerprints.original(filename))
+
+    app.view_functions["static"] = static
