@@ -11,6 +11,9 @@ load it with ``importlib.util.spec_from_file_location`` under another name.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -39,6 +42,8 @@ DEFAULT_CONFIG = {
     "SITE_TRUST_HTML": False,  # True lets raw HTML in pages through unsanitised
     "SITE_SEARCH": True,  # index the built site with Pagefind
     "SITE_RELATIVE": False,  # relative links everywhere, for a site opened from disk
+    # Rendered pages and Markdown, stored under hashes of their inputs; None turns the cache off.
+    "SITE_CACHE_DIR": str(ROOT / ".cache" / "build"),
     "SITE_CODE_STYLE_LIGHT": "default",
     "SITE_CODE_STYLE_DARK": "github-dark",
     "SITE_DRAFTS": False,  # serve shows drafts; build never does
@@ -126,71 +131,100 @@ def tag_urls(pages: GuidePages):
         yield "tag", {"slug": tag.slug}
 
 
+@dataclass
+class View:
+    """What a URL shows: a template and its context. The build cache is keyed on these."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+    mimetype: str = "text/html"
+
+
+class Views:
+    """The site's pages as pure functions of the content; None means there is no such page."""
+
+    def __init__(self, pages: GuidePages) -> None:
+        self.pages = pages
+
+    def home(self) -> View | None:
+        page = self.pages.get("index")
+        return page and View("index.html", {"page": page, "pages": self.pages.site.published[1:]})
+
+    def page(self, path: str) -> View | None:
+        found = self.pages.by_url(path)
+        if found is None or found.path == "index":
+            return None
+        site = self.pages.site
+        template = "section.html" if found.path.endswith("/index") else "page.html"
+        previous, following = site.neighbours(found)
+        context = {
+            "page": found,
+            "children": site.children(found),
+            "breadcrumbs": site.breadcrumbs(found),
+            "previous": previous,
+            "next": following,
+        }
+        return View(template, context)
+
+    def tags(self) -> View:
+        return View("tags.html", {"tags": self.pages.site.tags})
+
+    def tag(self, slug: str) -> View | None:
+        found = self.pages.site.tag_by_slug.get(slug)
+        return found and View("tag.html", {"tag": found})
+
+    def feed(self) -> View:
+        entries = self.pages.site.dated
+        updated = entries[0].meta["date"] if entries else None
+        # Static hosts send .xml files as application/xml; the live app says the same.
+        return View("feed.xml", {"entries": entries, "updated": updated}, "application/xml")
+
+    def sitemap(self) -> View:
+        return View("sitemap.xml", {"pages": self.pages.site.published}, "application/xml")
+
+    def robots(self) -> View:
+        return View("robots.txt", mimetype="text/plain")
+
+    def search(self) -> View:
+        return View("search.html")
+
+    def not_found_page(self) -> View:
+        # Static hosts serve this file for unknown paths; the freezer needs a 200 to write it.
+        return View("404.html")
+
+
+ROUTES = [
+    ("/", "home"),
+    ("/<path:path>/", "page"),
+    ("/tags/", "tags"),
+    ("/tags/<slug>/", "tag"),
+    ("/feed.xml", "feed"),
+    ("/sitemap.xml", "sitemap"),
+    ("/robots.txt", "robots"),
+    ("/search/", "search"),
+    ("/404.html", "not_found_page"),
+]
+
+
 def register_views(app: Flask, pages: GuidePages) -> None:
+    views = Views(pages)
+    app.extensions["views"] = views
+
     @app.context_processor
     def site_context() -> dict:
         return {"menu": pages.site.menu}
 
-    @app.route("/")
-    def home() -> str:
-        page = pages.get_or_404("index")
-        return render_template("index.html", page=page, pages=pages.site.published[1:])
+    def render(endpoint: str) -> Callable[..., Response]:
+        def view(**args: str) -> Response:
+            found = getattr(views, endpoint)(**args)
+            if found is None:
+                abort(404)
+            return Response(render_template(found.template, **found.context), mimetype=found.mimetype)
 
-    @app.route("/<path:path>/")
-    def page(path: str) -> str:
-        found = pages.by_url(path)
-        if found is None or found.path == "index":
-            abort(404)
-        site = pages.site
-        template = "section.html" if found.path.endswith("/index") else "page.html"
-        previous, following = site.neighbours(found)
-        return render_template(
-            template,
-            page=found,
-            children=site.children(found),
-            breadcrumbs=site.breadcrumbs(found),
-            previous=previous,
-            next=following,
-        )
+        return view
 
-    @app.route("/tags/")
-    def tags() -> str:
-        return render_template("tags.html", tags=pages.site.tags)
-
-    @app.route("/tags/<slug>/")
-    def tag(slug: str) -> str:
-        found = pages.site.tag_by_slug.get(slug)
-        if found is None:
-            abort(404)
-        return render_template("tag.html", tag=found)
-
-    @app.route("/feed.xml")
-    def feed() -> Response:
-        entries = pages.site.dated
-        xml = render_template(
-            "feed.xml", entries=entries, updated=entries[0].meta["date"] if entries else None
-        )
-        # Static hosts send .xml files as application/xml; the live app says the same.
-        return Response(xml, mimetype="application/xml")
-
-    @app.route("/sitemap.xml")
-    def sitemap() -> Response:
-        return Response(
-            render_template("sitemap.xml", pages=pages.site.published), mimetype="application/xml"
-        )
-
-    @app.route("/robots.txt")
-    def robots() -> Response:
-        return Response(render_template("robots.txt"), mimetype="text/plain")
-
-    @app.route("/search/")
-    def search() -> str:
-        return render_template("search.html")
-
-    @app.route("/404.html")
-    def not_found_page() -> str:
-        # Static hosts serve this file for unknown paths; the freezer needs a 200 to write it.
-        return render_template("404.html")
+    for rule, endpoint in ROUTES:
+        app.add_url_rule(rule, endpoint, render(endpoint))
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
@@ -207,6 +241,8 @@ def register_views(app: Flask, pages: GuidePages) -> None:
     @app.context_processor
     def code_css_url() -> dict:
         return {"code_css_url": url_for("code_css_file", name=code_css_name)}
+
+    app.extensions["freezer"].register_generator(lambda: [("code_css_file", {"name": code_css_name})])
 
 
 def code_style_css(light: str, dark: str) -> str:
@@ -258,12 +294,37 @@ def cli(ctx: click.Context, pages: Path | None) -> None:
 @click.option("--future", is_flag=True, help="Also build pages dated after today.")
 @click.option("--relative", is_flag=True, help="Make every link relative, for opening the files from disk.")
 @SITE_URL_OPTION
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes rendering pages at once.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the build cache.",
+    show_default=".cache/build",
+)
+@click.option("--no-cache", is_flag=True, help="Render every page, and neither read nor write the cache.")
 @click.pass_obj
-def build(config: dict, out: Path, future: bool, relative: bool, site_url: str | None) -> None:
+def build(
+    config: dict,
+    out: Path,
+    future: bool,
+    relative: bool,
+    site_url: str | None,
+    jobs: int,
+    cache: Path | None,
+    no_cache: bool,
+) -> None:
     """Freeze every page into static HTML."""
+    if no_cache or cache:
+        config = {**config, "SITE_CACHE_DIR": None if no_cache else str(cache.resolve())}
     app = create_app({**site_config(config, site_url), "SITE_FUTURE": future, "SITE_RELATIVE": relative})
     with terminal_progress() as progress:
-        report = build_site(app, out, progress)
+        report = build_site(app, out, progress, jobs)
     click.echo(report.summary())
 
 

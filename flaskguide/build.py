@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import filecmp
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ import jinja2
 from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
+from . import engine
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -32,6 +35,7 @@ class BuildReport:
     removed: int
     seconds: float
     out: Path
+    rendered: int = 0
 
     @property
     def files(self) -> int:
@@ -40,13 +44,25 @@ class BuildReport:
     def summary(self) -> str:
         return (
             f"Built {self.pages} pages: {self.written} files written, {self.unchanged} unchanged, "
-            f"{self.removed} removed in {self.seconds:.2f} s into {self.out}"
+            f"{self.removed} removed in {self.seconds:.2f} s into {self.out} ({self.rendered} rendered)"
         )
 
 
-def check_out_dir(out: Path, project: Path) -> None:
+def check_out_dir(out: Path, app: Flask) -> None:
+    """Refuse an output folder that holds, or lies inside, the project's own sources."""
+    project = Path(app.root_path).resolve()
+    sources = [
+        Path(app.root_path, app.config["FLATPAGES_ROOT"]).resolve(),
+        Path(app.static_folder).resolve(),
+        *(Path(folder).resolve() for folder in app.jinja_loader.searchpath),
+    ]
     if out == project or out in project.parents:
         raise click.ClickException(f"refusing to build into {out}: it contains the project itself")
+    for source in sources:
+        if out == source or out in source.parents or source in out.parents:
+            raise click.ClickException(
+                f"refusing to build into {out}: it would overwrite the sources in {source}"
+            )
 
 
 @contextmanager
@@ -63,63 +79,80 @@ def build_lock(out: Path) -> Iterator[None]:
         yield
 
 
-def build_site(app: Flask, out: Path, progress: Progress | None = None) -> BuildReport:
+def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: int = 1) -> BuildReport:
     """Freeze every URL into a fresh folder beside ``out``, then swap it in whole."""
     started = time.perf_counter()
     out = out.resolve()
-    check_out_dir(out, Path(app.root_path))
+    check_out_dir(out, app)
     pages = app.extensions["flatpages"][None]
     with app.app_context():
         pages.reload()
         page_count = len(list(pages))  # validates every page before anything is written
+    folder = app.config["SITE_CACHE_DIR"]
+    cache = engine.Cache(Path(folder)) if folder else None
     staging = out.with_name(f".{out.name}.new")
     with build_lock(out):
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            freeze(app, staging, progress)
+            used, rendered = freeze(app, staging, cache, jobs, progress)
             if app.config["SITE_SEARCH"]:
-                index_for_search(staging)
+                used.add(index_for_search(staging, cache))
             written, unchanged, removed = compare(staging, out)
             swap_in(staging, out)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(page_count, written, unchanged, removed, time.perf_counter() - started, out)
+    if cache:
+        prune(app, cache, used)
+    seconds = time.perf_counter() - started
+    return BuildReport(page_count, written, unchanged, removed, seconds, out, rendered)
 
 
-def freeze(app: Flask, destination: Path, progress: Progress | None) -> None:
-    freezer = app.extensions["freezer"]
-    app.config["FREEZER_DESTINATION"] = str(destination)
+def freeze(app: Flask, staging: Path, cache: engine.Cache | None, jobs: int, progress: Progress | None):
     # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with warnings.catch_warnings():
         warnings.simplefilter("error", FrozenFlaskWarning)
         # A site of only a home page legitimately freezes nothing for the page view.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
-        total = len(set(freezer.all_urls())) if progress else 0
         try:
-            for done, page in enumerate(freezer.freeze_yield(), start=1):
-                if progress:
-                    progress(done, max(total, done), page.url)
+            return engine.freeze(app, staging, cache, jobs, progress)
+        except engine.RenderError as error:
+            raise click.ClickException(str(error)) from None
         except jinja2.TemplateError as error:
             raise click.ClickException(template_error(error, app)) from None
 
 
-def index_for_search(site: Path) -> None:
-    """Write Pagefind's search index into ``site/pagefind/``, from the frozen HTML."""
+def prune(app: Flask, cache: engine.Cache, used: set[str]) -> None:
+    """Keep the cache the size of one site: drop what this build did not use."""
+    pages = app.extensions["flatpages"][None]
+    with app.app_context():
+        cache.prune("markdown", {pages.markdown_key(page) for page in pages})
+    cache.prune("responses", used)
+    cache.prune("search", used)
+
+
+def index_for_search(site: Path, cache: engine.Cache | None) -> str:
+    """Write Pagefind's search index into ``site/pagefind/``; return its cache key.
+
+    The index is a function of the HTML alone, so an unchanged site reuses the stored one.
+    """
+    key = engine.sha256("pagefind", importlib.metadata.version("pagefind"), engine.folder_digest(site))
+    stored = cache.path("search", key) if cache else None
+    if stored is not None and stored.is_dir():
+        shutil.copytree(stored, site / "pagefind", copy_function=os.link)
+        return key
     # Heading anchors ("#") would show in result excerpts.
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(site),
-        "--silent",
-        "--exclude-selectors",
-        ".heading-link",
-    ]
+    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
+    command += ["--exclude-selectors", ".heading-link"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise click.ClickException(f"pagefind could not index the site:\n{result.stderr or result.stdout}")
+    if stored is not None:
+        temporary = stored.with_name(f".{key}.{os.getpid()}")
+        shutil.rmtree(temporary, ignore_errors=True)
+        shutil.copytree(site / "pagefind", temporary, copy_function=os.link)
+        os.replace(temporary, stored) if not stored.exists() else shutil.rmtree(temporary)
+    return key
 
 
 def template_error(error: jinja2.TemplateError, app: Flask) -> str:
@@ -142,8 +175,16 @@ def compare(new: Path, old: Path) -> tuple[int, int, int]:
     """Count files written (new or changed), unchanged and removed against the previous build."""
     new_files = files_under(new)
     old_files = files_under(old) if old.is_dir() else set()
-    unchanged = sum(1 for name in new_files & old_files if filecmp.cmp(new / name, old / name, shallow=False))
+    unchanged = sum(1 for name in new_files & old_files if same_file(new / name, old / name))
     return len(new_files) - unchanged, unchanged, len(old_files - new_files)
+
+
+def same_file(one: Path, other: Path) -> bool:
+    # Files linked from the cache share an inode with the previous build: no need to read them.
+    first, second = one.stat(), other.stat()
+    if (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev):
+        return True
+    return first.st_size == second.st_size and filecmp.cmp(one, other, shallow=False)
 
 
 def files_under(folder: Path) -> set[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
 from functools import cached_property
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,6 +16,7 @@ from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
 from . import tags as tagging
+from .engine import Cache, code_digest, sha256
 from .frontmatter import PageProblem, ProblemGroup
 from .markup import Renderer, summary
 
@@ -109,20 +112,35 @@ class GuidePages(FlatPages):
         if cached and cached[1] == mtime:
             return cached[0]
         with open(filename, "rb") as handle:
-            meta, body, body_line = frontmatter.read(handle.read())
+            data = handle.read()
+        meta, body, body_line = frontmatter.read(data)
         page = Page(path, "", body, self.render_markdown, os.path.dirname(path))
         page.__dict__["meta"] = meta
         page.source = filename
+        page.source_sha = hashlib.sha256(data).hexdigest()
         page.body_line = body_line
         self._file_cache[filename] = (page, mtime)
         return page
 
     def render_markdown(self, page: Page) -> str:
-        if "renderer" not in self.__dict__:
-            self.__dict__["renderer"] = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
-        rendered = self.__dict__["renderer"].render(page.body)
+        cache, key = self.markdown_cache(), self.markdown_key(page)
+        rendered = cache.load("markdown", key) if cache else None
+        if rendered is None:
+            if "renderer" not in self.__dict__:
+                self.__dict__["renderer"] = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
+            rendered = self.__dict__["renderer"].render(page.body)
+            if cache:
+                cache.save("markdown", key, rendered)
         page.toc = rendered.toc
         return rendered.html
+
+    def markdown_cache(self) -> Cache | None:
+        folder = current_app.config["SITE_CACHE_DIR"]
+        return Cache(Path(folder)) if folder else None
+
+    def markdown_key(self, page: Page) -> str:
+        """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
+        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.body)
 
     @property
     def _pages(self) -> dict[str, Page]:

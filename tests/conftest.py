@@ -64,9 +64,10 @@ def write_page(pages_dir):
 
 
 @pytest.fixture
-def tmp_app(pages_dir):
-    """An app over the pages written with ``write_page``."""
-    return site_module.create_app({"TESTING": True, "FLATPAGES_ROOT": str(pages_dir)})
+def tmp_app(pages_dir, tmp_path):
+    """An app over the pages written with ``write_page``, with a build cache of its own."""
+    config = {"TESTING": True, "FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache")}
+    return site_module.create_app(config)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -75,11 +76,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def run_cli(runner, pages_dir):
-    """Run ``python site.py ARGS`` over the pages written with ``write_page``."""
+def run_cli(runner, pages_dir, tmp_path):
+    """Run ``python site.py ARGS`` over the pages written with ``write_page``, with a cache of its own."""
 
     def run(*args: str, **config):
-        return runner.invoke(site_module.cli, list(args), obj={"FLATPAGES_ROOT": str(pages_dir), **config})
+        obj = {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
+        return runner.invoke(site_module.cli, list(args), obj=obj)
 
     return run
 

@@ -1,0 +1,298 @@
+"""The build engine. Frozen-Flask finds every URL and renders it through the app; this module
+decides which URLs need rendering at all, and shares that work among processes.
+
+Each URL of a view gets a key: a hash of everything its HTML depends on (the code, templates,
+static files, config, the site-wide lists every page shows, the view's template and context).
+A key found in the content-addressed cache is served by hard-linking the stored file; the others
+are rendered by Frozen-Flask, in ``jobs`` forked workers, and stored under their keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import multiprocessing
+import os
+import pickle
+import shutil
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from unicodedata import normalize
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from flask import Flask, url_for
+from flask_flatpages import Page
+
+CACHE_VERSION = "1"
+LIBRARIES = ("flask", "jinja2", "markdown", "pygments", "nh3", "flask-flatpages", "frozen-flask", "pyyaml")
+CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
+
+Progress = Callable[[int, int, str], None]
+
+
+def sha256(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def folder_digest(folder: str | Path) -> str:
+    """A hash of every file's name and bytes under ``folder``, in a stable order."""
+    digest = hashlib.sha256()
+    for current, subfolders, filenames in os.walk(folder):
+        subfolders.sort()
+        for name in sorted(filenames):
+            path = os.path.join(current, name)
+            digest.update(os.path.relpath(path, folder).encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """The engine's own code and the versions of the libraries that shape the HTML."""
+    package = Path(__file__).parent
+    versions = [importlib.metadata.version(name) for name in LIBRARIES]
+    return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
+
+
+class Cache:
+    """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / key[:2] / key
+
+    def link_into(self, key: str, target: Path) -> bool:
+        """Put the stored response for ``key`` at ``target``; False if there is none."""
+        source = self.path("responses", key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            return False
+        except OSError:  # another file system: copy instead
+            shutil.copyfile(source, target)
+        return True
+
+    def store(self, kind: str, key: str, source: Path) -> None:
+        destination = self.path(kind, key)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        temporary = destination.with_name(f".{key}.{os.getpid()}")
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copyfile(source, temporary)
+        os.replace(temporary, destination)
+
+    def load(self, kind: str, key: str) -> object | None:
+        try:
+            with open(self.path(kind, key), "rb") as handle:
+                return pickle.load(handle)
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+            return None
+
+    def save(self, kind: str, key: str, value: object) -> None:
+        destination = self.path(kind, key)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        temporary = destination.with_name(f".{key}.{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, destination)
+
+    def prune(self, kind: str, keep: set[str]) -> int:
+        """Delete what this build did not use, so the cache stays the size of one site."""
+        removed = 0
+        for stored in (self.folder / kind).glob("*/*"):
+            if stored.name not in keep:
+                if stored.is_dir():
+                    shutil.rmtree(stored, ignore_errors=True)
+                else:
+                    stored.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class Keys:
+    """The cache key of each URL, computed without rendering anything."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.pages = app.extensions["flatpages"][None]
+        self.views = app.extensions["views"]
+        self.adapter = app.url_map.bind("localhost")
+        self.listings: dict[str, str] = {}
+        self.site = self.site_digest()
+
+    def site_digest(self) -> str:
+        """Everything every page depends on."""
+        config = sorted(
+            (key, value)
+            for key, value in self.app.config.items()
+            if key.startswith(("SITE_", "FLATPAGES_", "FREEZER_BASE_URL"))
+            and isinstance(value, str | int | float | bool | type(None))
+        )
+        site = self.pages.site
+        slugs = sorted((tag.name, tag.slug) for tag in site.tags)
+        return sha256(
+            code_digest(),
+            [folder_digest(folder) for folder in self.app.jinja_loader.searchpath],
+            folder_digest(self.app.static_folder),
+            config,
+            [self.listing(page) for page in site.menu],
+            slugs,
+        )
+
+    def listing(self, page: Page) -> str:
+        """What a page shows of itself in lists: its path, front matter and description."""
+        if page.path not in self.listings:
+            from .pages import description
+
+            meta = sorted((key, plain(value)) for key, value in page.meta.items())
+            self.listings[page.path] = sha256(page.path, meta, description(page))
+        return self.listings[page.path]
+
+    def digest(self, value: object, primary: bool = False) -> object:
+        if isinstance(value, Page):
+            return ("page", value.path, value.source_sha if primary else self.listing(value))
+        if isinstance(value, list | tuple):
+            return [self.digest(item) for item in value]
+        if hasattr(value, "slug"):  # a Tag
+            return ("tag", value.name, value.slug, self.digest(value.pages))
+        return plain(value)
+
+    def key(self, url: str) -> str | None:
+        """The key of a URL a view renders; None for URLs served otherwise (static files)."""
+        endpoint, args = self.adapter.match(url)
+        view = getattr(self.views, endpoint, None)
+        if view is None:
+            return None
+        found = view(**args)
+        if found is None:
+            return None
+        context = sorted(
+            (name, self.digest(value, primary=name == "page")) for name, value in found.context.items()
+        )
+        return sha256(self.site, url, found.template, found.mimetype, context)
+
+
+def plain(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return sorted((str(key), plain(item)) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def output_path(freezer, staging: Path, url: str) -> Path:
+    return staging / normalize("NFC", freezer.urlpath_to_filepath(url))
+
+
+def freeze(
+    app: Flask, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
+) -> tuple[set[str], int]:
+    """Write every URL into ``staging``; return the cache keys used and how many were rendered."""
+    freezer = app.extensions["freezer"]
+    app.config["FREEZER_DESTINATION"] = str(staging)
+    with app.test_request_context():
+        urls = list(dict.fromkeys(freezer.all_urls()))
+        keys = Keys(app) if cache else None
+        url_keys = {url: keys.key(url) for url in urls} if keys else {}
+    done = 0
+
+    def tick(url: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, max(done, len(urls)), url)
+
+    to_render = []
+    for url in urls:
+        key = url_keys.get(url)
+        if key and cache.link_into(key, output_path(freezer, staging, url)):
+            tick(url)
+        else:
+            to_render.append(url)
+    rendered, seen, batch, workers = [], set(urls), to_render, jobs
+    while batch:
+        rendered += batch
+        # A URL only a rendered page links to (through url_for) is rendered next, as Frozen-Flask would.
+        batch = sorted(set(render(app, batch, workers, tick)) - seen)
+        seen.update(batch)
+        workers = 1
+    if cache:
+        for url in rendered:
+            if url_keys.get(url):
+                cache.store("responses", url_keys[url], output_path(freezer, staging, url))
+    return {key for key in url_keys.values() if key}, len(rendered)
+
+
+# The app a forked worker renders with; set in the parent just before the workers start.
+WORKER_APP: Flask | None = None
+
+
+def render(app: Flask, urls: list[str], jobs: int, progress: Callable[[str], object] | None) -> Iterator[str]:
+    """Render ``urls`` through Frozen-Flask; yield the URLs the rendered pages link to."""
+    global WORKER_APP
+    chunks = [urls[start : start + CHUNK] for start in range(0, len(urls), CHUNK)]
+    if jobs <= 1 or len(chunks) < 2:
+        results: Iterable = (render_chunk(chunk, app) for chunk in chunks)
+        yield from collect(results, progress)
+        return
+    WORKER_APP = app
+    try:
+        context = multiprocessing.get_context("fork")
+        # Fresh workers now and then keep the memory of rendered pages from piling up.
+        with context.Pool(jobs, maxtasksperchild=64) as pool:
+            yield from collect(pool.imap(render_chunk, chunks), progress)
+    finally:
+        WORKER_APP = None
+
+
+def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iterator[str]:
+    for built, linked, error in results:
+        if error:
+            raise error
+        for url in built:
+            if progress:
+                progress(url)
+        yield from linked
+
+
+def render_chunk(urls: list[str], app: Flask | None = None) -> tuple[list[str], list[str], Exception | None]:
+    """Render some URLs; return them, the URLs they link to through url_for, and any error."""
+    app = app or WORKER_APP
+    freezer = app.extensions["freezer"]
+    try:
+        for url in urls:
+            freezer._build_one(url)
+        return urls, list(linked_urls(app, freezer)), None
+    except jinja2.TemplateError as error:
+        from .build import template_error
+
+        return [], [], RenderError(template_error(error, app))
+    except Exception as error:
+        return [], [], RenderError("".join(traceback.format_exception(error)))
+
+
+def linked_urls(app: Flask, freezer) -> Iterator[str]:
+    script_name = urlsplit(app.config["FREEZER_BASE_URL"] or "").path.rstrip("/")
+    with app.test_request_context(base_url=script_name or None):
+        for endpoint, values in freezer.url_for_logger.iter_calls():
+            url = unquote(urlsplit(url_for(endpoint, **values)).path)
+            yield url[len(script_name) :]
+
+
+class RenderError(Exception):
+    """A page failed to render (in a worker or here); the message says where."""
