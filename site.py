@@ -308,6 +308,7 @@ def cli(ctx: click.Context, pages: Path | None) -> None:
     show_default=".cache/build",
 )
 @click.option("--no-cache", is_flag=True, help="Render every page, and neither read nor write the cache.")
+@click.option("--no-search", is_flag=True, help="Skip the search index (a faster build for a preview).")
 @click.pass_obj
 def build(
     config: dict,
@@ -318,8 +319,11 @@ def build(
     jobs: int,
     cache: Path | None,
     no_cache: bool,
+    no_search: bool,
 ) -> None:
     """Freeze every page into static HTML."""
+    if no_search:
+        config = {**config, "SITE_SEARCH": False}
     if no_cache or cache:
         config = {**config, "SITE_CACHE_DIR": None if no_cache else str(cache.resolve())}
     app = create_app({**site_config(config, site_url), "SITE_FUTURE": future, "SITE_RELATIVE": relative})
