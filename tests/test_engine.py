@@ -1,0 +1,226 @@
+"""The build engine: atomic, reproducible, parallel and incremental, never serving stale HTML."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import PROJECT, snapshot
+
+
+@pytest.fixture
+def site_pages(write_page):
+    """A small site with sections, tags, dates and code, enough to exercise every listing."""
+    write_page("index.md", "title: Home\ndescription: Start here.", "Welcome.\n")
+    for section in ("alpha", "beta"):
+        write_page(f"{section}/index.md", f"title: Section {section}\ndescription: All about {section}.")
+        for number in range(1, 4):
+            write_page(
+                f"{section}/page-{number}.md",
+                f"title: {section.title()} {number}\norder: {number}\ndate: 2024-0{number}-1{number}\n"
+                f"tags: [{section}, shared, T{number}]\ndescription: Page {number} of {section}.",
+                f"## Part one\n\nText {number}.\n\n```python\nprint({number})\n```\n\n## Part two\n\n## Part three\n",
+            )
+    write_page(
+        "beta/about.md", "title: About\norder: 9", "A page without a description, summarised from here.\n"
+    )
+
+
+def make_app(site, pages_dir, tmp_path, **config):
+    return site.create_app(
+        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
+    )
+
+
+def clean_build(site, pages_dir, tmp_path, name="clean", **config) -> dict:
+    out = tmp_path / name
+    shutil.rmtree(out, ignore_errors=True)
+    site.build_site(make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None, **config), out)
+    return snapshot(out)
+
+
+def incremental_build(site, pages_dir, tmp_path, **config):
+    out = tmp_path / "out"
+    report = site.build_site(make_app(site, pages_dir, tmp_path, **config), out)
+    return snapshot(out), report
+
+
+def test_unchanged_rebuild_renders_only_static_files(site, site_pages, pages_dir, tmp_path):
+    first, report = incremental_build(site, pages_dir, tmp_path)
+    again, second = incremental_build(site, pages_dir, tmp_path)
+    assert again == first
+    assert second.rendered < report.rendered
+    assert second.written == 0
+
+
+def assert_rebuild_matches_clean_build(site, pages_dir, tmp_path, change, **config):
+    incremental_build(site, pages_dir, tmp_path, **config)
+    change()
+    rebuilt, report = incremental_build(site, pages_dir, tmp_path, **config)
+    assert rebuilt == clean_build(site, pages_dir, tmp_path, **config)
+    return report
+
+
+def test_page_body_edit(site, site_pages, pages_dir, tmp_path, write_page):
+    def edit():
+        with open(pages_dir / "alpha/page-2.md", "a") as page:
+            page.write("\nA new closing paragraph.\n")
+
+    report = assert_rebuild_matches_clean_build(site, pages_dir, tmp_path, edit)
+    # The page itself, the static files; its body is in no listing.
+    assert report.rendered <= 1 + 6
+
+
+def test_description_fallback_edit_updates_listings(site, site_pages, pages_dir, tmp_path, write_page):
+    def edit():
+        write_page("beta/about.md", "title: About\norder: 9", "A different first paragraph.\n")
+
+    assert_rebuild_matches_clean_build(site, pages_dir, tmp_path, edit)
+
+
+def test_title_change_updates_every_listing(site, site_pages, pages_dir, tmp_path, write_page):
+    def retitle():
+        text = (pages_dir / "beta/page-1.md").read_text("utf-8").replace("title: Beta 1", "title: Renamed")
+        (pages_dir / "beta/page-1.md").write_text(text, "utf-8")
+
+    assert_rebuild_matches_clean_build(site, pages_dir, tmp_path, retitle)
+    html = (tmp_path / "out/tags/shared/index.html").read_text("utf-8")
+    assert "Renamed" in html and "Beta 1" not in html
+
+
+def test_page_added(site, site_pages, pages_dir, tmp_path, write_page):
+    assert_rebuild_matches_clean_build(
+        site, pages_dir, tmp_path, lambda: write_page("alpha/page-9.md", "title: Newcomer\ntags: [fresh]")
+    )
+
+
+def test_page_deleted(site, site_pages, pages_dir, tmp_path):
+    assert_rebuild_matches_clean_build(site, pages_dir, tmp_path, (pages_dir / "beta/page-3.md").unlink)
+    assert not (tmp_path / "out/beta/page-3").exists()
+
+
+def test_menu_page_added(site, site_pages, pages_dir, tmp_path, write_page):
+    assert_rebuild_matches_clean_build(
+        site, pages_dir, tmp_path, lambda: write_page("contact.md", "title: Contact\norder: 1")
+    )
+
+
+def test_config_change(site, site_pages, pages_dir, tmp_path):
+    incremental_build(site, pages_dir, tmp_path)
+    rebuilt, _ = incremental_build(site, pages_dir, tmp_path, SITE_TITLE="Renamed site")
+    assert rebuilt == clean_build(site, pages_dir, tmp_path, SITE_TITLE="Renamed site")
+    assert "Renamed site" in rebuilt["alpha/page-1/index.html"].decode()
+
+
+def test_template_edit(site, site_pages, pages_dir, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(PROJECT / "templates", templates)
+
+    def build(out_name, cache):
+        app = make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=cache)
+        app.jinja_loader.searchpath.insert(0, str(templates))
+        site.build_site(app, tmp_path / out_name)
+        return snapshot(tmp_path / out_name)
+
+    build("out", str(tmp_path / "cache"))
+    footer = templates / "_partials/footer.html"
+    footer.write_text(footer.read_text("utf-8").replace("All tags", "Every tag"), "utf-8")
+    rebuilt = build("out", str(tmp_path / "cache"))
+    assert rebuilt == build("clean", None)
+    assert "Every tag" in rebuilt["alpha/page-1/index.html"].decode()
+
+
+def test_parallel_output_is_identical_to_serial(site, site_pages, pages_dir, tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    site.build_site(make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None), serial, jobs=1)
+    report = site.build_site(make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None), parallel, jobs=2)
+    assert report.rendered > 20
+    assert snapshot(serial) == snapshot(parallel)
+
+
+def run_build(out, pages_dir, cache, env=None, jobs=2):
+    command = [sys.executable, "site.py", "--pages", str(pages_dir), "build", "--out", str(out)]
+    command += ["--cache", str(cache), "--jobs", str(jobs)]
+    return subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("seeds", [("1", "2")])
+def test_builds_are_byte_identical_whatever_the_hash_seed(site_pages, pages_dir, tmp_path, seeds):
+    outputs = []
+    for seed in seeds:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1767225600"}
+        result = run_build(tmp_path / f"out-{seed}", pages_dir, tmp_path / f"cache-{seed}", env)
+        assert result.returncode == 0, result.stderr
+        outputs.append(snapshot(tmp_path / f"out-{seed}"))
+    assert outputs[0] == outputs[1]
+
+
+def test_exception_in_a_view_leaves_the_previous_build(site, site_pages, pages_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    site.build_site(make_app(site, pages_dir, tmp_path), out)
+    before = snapshot(out)
+    (pages_dir / "alpha/page-1.md").write_text("---\ntitle: Changed\n---\nNew body.\n", "utf-8")
+    app = make_app(site, pages_dir, tmp_path)
+    views = app.extensions["views"]
+    real_page = views.page
+
+    def failing_page(path):
+        if path == "beta/page-2":
+            raise RuntimeError("the view broke")
+        return real_page(path)
+
+    monkeypatch.setattr(views, "page", failing_page)
+    for jobs in (1, 2):
+        with pytest.raises(Exception, match="the view broke"):
+            site.build_site(app, out, jobs=jobs)
+        assert snapshot(out) == before
+        assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".out")) == [
+            ".out.lock"
+        ]
+
+
+def test_interrupted_build_leaves_the_previous_build(site_pages, pages_dir, write_page, tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert run_build(out, pages_dir, cache).returncode == 0
+    before = snapshot(out)
+    body = "## Heading\n\n" + "Some words to render, with `code` and *emphasis*. " * 400 + "\n"
+    for number in range(150):
+        write_page(f"bulk/page-{number}.md", f"title: Bulk {number}", body)
+    command = [sys.executable, "site.py", "--pages", str(pages_dir), "build", "--out", str(out)]
+    command += ["--cache", str(cache), "--jobs", "2"]
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    staging = tmp_path / ".out.new"
+    deadline = time.monotonic() + 60
+    while not (staging / "bulk").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (staging / "bulk").exists(), "the build should be writing when interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert snapshot(out) == before
+    assert not staging.exists()
+
+
+@pytest.mark.parametrize("folder", ["pages", "static", "templates", "pages/inner"])
+def test_refuses_to_build_over_the_sources(site, runner, folder):
+    result = runner.invoke(site.cli, ["build", "--out", str(PROJECT / folder)])
+    assert result.exit_code == 1
+    assert "refusing to build into" in result.output
+    assert (PROJECT / "pages/index.md").is_file()
+
+
+def test_a_page_does_not_grow_with_the_rest_of_the_site(site, write_page, pages_dir, tmp_path):
+    write_page("index.md", "title: Home")
+    write_page("solo/index.md", "title: Solo section")
+    write_page("solo/page.md", "title: The page", "Its text.\n")
+    sizes = []
+    for count in (5, 60):
+        for number in range(count):
+            write_page(f"crowd/page-{number:03}.md", f"title: Crowd {number}")
+        out = tmp_path / f"out-{count}"
+        site.build_site(make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None), out)
+        sizes.append(len((out / "solo/page/index.html").read_bytes()))
+    assert sizes[0] == sizes[1]
