@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -254,10 +255,16 @@ def render(app: Flask, urls: list[str], jobs: int, progress: Callable[[str], obj
     try:
         context = multiprocessing.get_context("fork")
         # Fresh workers now and then keep the memory of rendered pages from piling up.
-        with context.Pool(jobs, maxtasksperchild=64) as pool:
+        with context.Pool(jobs, initializer=ignore_interrupt, maxtasksperchild=64) as pool:
             yield from collect(pool.imap(render_chunk, chunks), progress)
     finally:
         WORKER_APP = None
+
+
+def ignore_interrupt() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the build and
+    # the workers with it, instead of each worker printing a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iterator[str]:
