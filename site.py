@@ -283,14 +283,18 @@ def cli(ctx: click.Context, pages: Path | None) -> None:
         ctx.obj["FLATPAGES_ROOT"] = str(pages.resolve())
 
 
+def out_option(help_text: str) -> Callable:
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=ROOT / "build",
+        help=help_text,
+        show_default="build",
+    )
+
+
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=ROOT / "build",
-    help="Folder to write the site into.",
-    show_default="build",
-)
+@out_option("Folder to write the site into.")
 @click.option("--future", is_flag=True, help="Also build pages dated after today.")
 @click.option("--relative", is_flag=True, help="Make every link relative, for opening the files from disk.")
 @SITE_URL_OPTION
@@ -388,13 +392,7 @@ def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
 @click.option(
     "--built", is_flag=True, help="Serve the built folder as a static host would, not the live app."
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=ROOT / "build",
-    help="With --built: the folder to serve.",
-    show_default="build",
-)
+@out_option("With --built: the folder to serve.")
 @SITE_URL_OPTION
 @click.pass_obj
 def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: str | None) -> None:

@@ -1,25 +1,35 @@
 """Measure the project's build against the textbook recipe on a generated corpus.
 
-``python bench/run.py --pages N [--seed S] [--jobs J] [--keep DIR]`` generates N pages outside the
-repository, then times three builds per side, each in its own subprocess: a cold build (no output,
-empty cache), a rebuild with nothing changed, and a rebuild after a one-page body edit. Peak RSS is
-the ``ru_maxrss`` that ``os.wait4`` reports for the build's process: on Linux the largest single
-process among it and the children it waited for, not a sum across worker processes.
+``python bench/run.py --pages N [--seed S] [--jobs J] [--variants full,nosearch] [--scenarios ...]``
+generates N pages outside the repository and gives each build its own copy. Each build (the project
+with its search index, "project"; the project with ``--no-search``; the textbook recipe) is timed in
+three scenarios, each in its own subprocess: a cold build (no output, empty cache), a rebuild with
+nothing changed, and a rebuild after a one-page body edit (``corpus.edit_one``).
+
+Memory: the project renders in forked worker processes and runs Pagefind as a child, so a sampler
+thread sums the RSS of the build process and all its descendants (``/proc/*/stat`` for the tree,
+``/proc/<pid>/statm`` for the resident pages) every ``--sample-ms`` and keeps the largest sum. Pages
+a forked worker still shares with its parent are counted once per process, so the sum overstates
+the memory really in use. ``ru_maxrss`` (from ``os.wait4``) is printed beside it: the largest single
+process among the build and the children it waited for.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import corpus
@@ -30,101 +40,172 @@ SITE = PROJECT / "site.py"
 TEXTBOOK = BENCH / "textbook.py"
 
 SIDES = ("project", "textbook")
+VARIANTS = {"full": [], "nosearch": ["--no-search"]}  # project variant -> extra build options
 SCENARIOS = ("cold", "nochange", "edit")
 LABELS = {"cold": "cold", "nochange": "no-change", "edit": "one-page edit"}
 TARGETS = {"cold": 0.4, "nochange": 0.05}  # project / textbook, at most
 EDIT_TARGET_SECONDS = 1.0
 RSS_TARGET_MB, RSS_TARGET_PAGES = 400, 10_000
-
-# Loads site.py by path (the standard library owns the name "site") and builds with its defaults.
-FALLBACK = """
-import importlib.util, sys
-from pathlib import Path
-sys.path.insert(0, {project!r})
-spec = importlib.util.spec_from_file_location("flask_guide_site", {site!r})
-module = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = module
-spec.loader.exec_module(module)
-pages_dir, out_dir = sys.argv[1:3]
-print(module.build_site(module.create_app({{"FLATPAGES_ROOT": pages_dir}}), Path(out_dir)).summary())
-"""
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
 class Measurement:
     seconds: float
-    rss_mb: float
+    rss_sum_mb: float  # peak over the samples of the summed RSS of the process tree
+    maxrss_mb: float  # ru_maxrss: the largest single process
+    processes: int  # the most processes seen in one sample
+    samples: int
+    summary: str  # the build's own last line on stdout
+
+
+@dataclass
+class Build:
+    key: str  # folder name under the workspace
+    label: str  # name in the tables
+    extra: list[str]  # options appended to the project's build command
 
 
 # -- the build commands ----------------------------------------------------------
 
 
-def project_command(pages_dir: Path, out_dir: Path, cache_dir: Path, jobs: int) -> list[str]:
-    """The project's build, with the options it is gaining (see ``project_has_options``)."""
+def project_command(pages_dir: Path, out_dir: Path, cache_dir: Path, jobs: int, extra: list[str]) -> list[str]:
+    """The project's build through its CLI: ``site.py --pages DIR build --out --cache --jobs``."""
     return [
         sys.executable, str(SITE), "--pages", str(pages_dir),
-        "build", "--out", str(out_dir), "--cache", str(cache_dir), "--jobs", str(jobs),
+        "build", "--out", str(out_dir), "--cache", str(cache_dir), "--jobs", str(jobs), *extra,
     ]  # fmt: skip
-
-
-def fallback_command(pages_dir: Path, out_dir: Path) -> list[str]:
-    """The project's build through its Python API, for a site.py without ``--pages``."""
-    snippet = FALLBACK.format(project=str(PROJECT), site=str(SITE))
-    return [sys.executable, "-c", snippet, str(pages_dir), str(out_dir)]
-
-
-def project_has_options() -> bool:
-    """Whether ``site.py --help`` lists ``--pages`` yet."""
-    command = [sys.executable, str(SITE), "--help"]
-    return "--pages" in subprocess.run(command, capture_output=True, text=True, check=False).stdout
 
 
 def textbook_command(pages_dir: Path, out_dir: Path) -> list[str]:
     return [sys.executable, str(TEXTBOOK), "--pages-dir", str(pages_dir), "--out", str(out_dir)]
 
 
-def build_command(side: str, work: Path, jobs: int, native: bool) -> list[str]:
-    pages, out, cache = work / side / "corpus" / "pages", work / side / "out", work / side / "cache"
-    if side == "textbook":
+def check_project_cli(variants: list[str]) -> None:
+    """Exit with a clear message if site.py lacks an option the wanted builds use."""
+    top = subprocess.run([sys.executable, str(SITE), "--help"], capture_output=True, text=True, check=False)
+    build = [sys.executable, str(SITE), "build", "--help"]
+    build_help = subprocess.run(build, capture_output=True, text=True, check=False).stdout
+    needed = ["--out", "--cache", "--jobs"] + [option for name in variants for option in VARIANTS[name]]
+    missing = (["--pages"] if "--pages" not in top.stdout else []) + [o for o in needed if o not in build_help]
+    if missing:
+        sys.exit(f"site.py does not offer {', '.join(missing)}: cannot measure the project")
+
+
+def build_command(build: Build, work: Path, jobs: int) -> list[str]:
+    pages, out, cache = (work / build.key / name for name in ("corpus/pages", "out", "cache"))
+    if build.key == "textbook":
         return textbook_command(pages, out)
-    return project_command(pages, out, cache, jobs) if native else fallback_command(pages, out)
+    return project_command(pages, out, cache, jobs, build.extra)
+
+
+# -- memory of a process tree ----------------------------------------------------
+
+
+def children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from the parent pid in ``/proc/<pid>/stat``."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:  # the process ended meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+        children[int(stat.rsplit(b")", 1)[1].split()[1])].append(int(entry.name))
+    return children
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """The summed resident bytes of ``root`` and all its descendants, and how many there are."""
+    children, stack, total, count = children_by_parent(), [root], 0, 0
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE_SIZE
+            count += 1
+        except (OSError, IndexError, ValueError):
+            continue
+    return total, count
+
+
+class TreeSampler(threading.Thread):
+    """Sample ``tree_rss(root)`` every ``interval`` seconds until stopped; keep the peaks."""
+
+    def __init__(self, root: int, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.peak_bytes = self.peak_processes = self.samples = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            total, count = tree_rss(self.root)
+            self.peak_bytes = max(self.peak_bytes, total)
+            self.peak_processes = max(self.peak_processes, count)
+            self.samples += 1
+            if self.done.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
 
 
 # -- running ---------------------------------------------------------------------
 
 
-def run_build(command: list[str], log: Path) -> Measurement:
-    """Run one build in a child process; its wall time and peak RSS. Exit on failure."""
+def run_build(command: list[str], log: Path, interval: float) -> Measurement:
+    """Run one build in a child process: wall time, peak RSS (summed and single), its summary line."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    with log.open("w") as handle:
+    out_log, err_log = log.with_suffix(".out"), log.with_suffix(".err")
+    with out_log.open("w") as out, err_log.open("w") as err:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, cwd=log.parent, env=env)
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=log.parent, env=env)
+        sampler = TreeSampler(child.pid, interval)
+        sampler.start()
+        # The sampler reads /proc/<pid> until the child is reaped: it stays a zombie until then.
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        sampler.stop()
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        sys.exit(f"build failed (exit {child.returncode}): {' '.join(command[:3])} ...\n{tail}")
-    return Measurement(seconds, usage.ru_maxrss / 1024)  # Linux reports kilobytes
+        text = out_log.read_text(errors="replace") + err_log.read_text(errors="replace")
+        tail = "\n".join(text.splitlines()[-30:])
+        sys.exit(f"build failed (exit {child.returncode}): {' '.join(command)}\n{tail}")
+    lines = [line.strip() for line in out_log.read_text(errors="replace").splitlines() if line.strip()]
+    return Measurement(
+        seconds=seconds,
+        rss_sum_mb=sampler.peak_bytes / 2**20,
+        maxrss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        processes=sampler.peak_processes,
+        samples=sampler.samples,
+        summary=lines[-1] if lines else "(no output on stdout)",
+    )
 
 
-def measure_side(side: str, work: Path, args: argparse.Namespace, native: bool) -> dict[str, Measurement]:
+def measure(build: Build, work: Path, args: argparse.Namespace) -> dict[str, Measurement]:
     """Run the wanted scenarios in order; a scenario that needs a previous build gets one, untimed."""
-    command = build_command(side, work, args.jobs, native)
-    logs = work / "logs"
+    command = build_command(build, work, args.jobs)
+    logs, interval = work / "logs", args.sample_ms / 1000
     for folder in ("out", "cache"):
-        shutil.rmtree(work / side / folder, ignore_errors=True)
+        shutil.rmtree(work / build.key / folder, ignore_errors=True)
     results, built = {}, False
     for scenario in SCENARIOS:
         if scenario not in args.scenarios:
             continue
         if scenario != "cold" and not built:
-            run_build(command, logs / f"{side}-prepare.log")
+            run_build(command, logs / f"{build.key}-prepare.log", interval)
         if scenario == "edit":
-            corpus.edit_one(work / side / "corpus", args.seed)
-        print(f"  {side:8} {LABELS[scenario]:13} ...", end="", flush=True)
-        results[scenario] = run_build(command, logs / f"{side}-{scenario}.log")
-        print(f" {results[scenario].seconds:.2f} s")
+            corpus.edit_one(work / build.key / "corpus", args.seed)
+        print(f"  {build.label:20} {LABELS[scenario]:13} ...", end="", flush=True)
+        m = results[scenario] = run_build(command, logs / f"{build.key}-{scenario}.log", interval)
+        print(f" {m.seconds:7.2f} s, peak RSS {m.rss_sum_mb:4.0f} MB summed, {m.maxrss_mb:4.0f} MB largest")
+        print(f"    {m.summary}")
         built = True
     return results
 
@@ -145,13 +226,13 @@ def workspace(keep: Path | None) -> Iterator[Path]:
     yield keep
 
 
-def prepare_corpus(work: Path, sides: list[str], pages: int, seed: int) -> None:
-    """Generate the corpus once and give each side its own copy (edits must not leak across)."""
+def prepare_corpus(work: Path, builds: list[Build], pages: int, seed: int) -> None:
+    """Generate the corpus once and give each build its own copy (edits must not leak across)."""
     started = time.perf_counter()
-    first = work / sides[0] / "corpus"
+    first = work / builds[0].key / "corpus"
     corpus.generate(first, pages, seed)
-    for side in sides[1:]:
-        shutil.copytree(first, work / side / "corpus")
+    for build in builds[1:]:
+        shutil.copytree(first, work / build.key / "corpus")
     size = sum(path.stat().st_size for path in (first / "pages").rglob("*.md"))
     print(f"corpus: {pages} pages, {size / 2**20:.1f} MB, in {time.perf_counter() - started:.1f} s")
     (work / "logs").mkdir()
@@ -159,50 +240,82 @@ def prepare_corpus(work: Path, sides: list[str], pages: int, seed: int) -> None:
 
 # -- reporting -------------------------------------------------------------------
 
+Results = dict[str, dict[str, Measurement]]  # build label -> scenario -> measurement
 
-def print_header(args: argparse.Namespace, native: bool | None) -> None:
+
+def print_header(args: argparse.Namespace, builds: list[Build]) -> None:
     python = f"Python {platform.python_version()} ({sys.executable})"
     print(f"{python}, {os.cpu_count()} CPUs, N = {args.pages} pages, seed {args.seed}")
-    if native is not None:
-        how = f"site.py --pages ... --jobs {args.jobs}" if native else "fallback via build_site()"
-        print(f"project build: {how}" + ("" if native else " (no --pages yet: --cache/--jobs not used)"))
+    if any(build.key != "textbook" for build in builds):
+        print(f"project build: site.py --pages ... build --out ... --cache ... --jobs {args.jobs}")
+    print(f"RSS sampled every {args.sample_ms:g} ms (sum over the build's process tree)")
 
 
-def print_table(results: dict[str, dict[str, Measurement]], pages: int) -> None:
-    print(f"\n{'scenario':15} {'side':9} {'wall s':>8} {'ms/page':>8} {'peak RSS MB':>12}")
+def print_table(results: Results, pages: int) -> None:
+    head = f"{'scenario':14} {'build':20} {'wall s':>8} {'ms/page':>8}"
+    print(f"\n{head} {'peak RSS (sum of processes) MB':>31} {'ru_maxrss MB':>13} {'procs':>6}")
     for scenario in SCENARIOS:
-        for side, measured in results.items():
+        for label, measured in results.items():
             if scenario in measured:
                 m = measured[scenario]
-                row = f"{LABELS[scenario]:15} {side:9} {m.seconds:8.2f} {m.seconds * 1000 / pages:8.2f}"
-                print(f"{row} {m.rss_mb:12.0f}")
+                row = f"{LABELS[scenario]:14} {label:20} {m.seconds:8.2f} {m.seconds * 1000 / pages:8.2f}"
+                print(f"{row} {m.rss_sum_mb:31.0f} {m.maxrss_mb:13.0f} {m.processes:6}")
 
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def print_ratios(results: dict[str, dict[str, Measurement]], pages: int) -> None:
-    project, textbook = results.get("project", {}), results.get("textbook", {})
-    if not project:
-        return
-    print(f"\n{'project vs textbook':20} {'ratio':>8}   target")
-    for scenario in SCENARIOS:
-        if scenario in project and scenario in textbook:
-            ratio = project[scenario].seconds / textbook[scenario].seconds
-            target = TARGETS.get(scenario)
-            goal = f"<= {target:.2f}x  {verdict(ratio <= target)}" if target else "(no ratio target)"
-            print(f"{LABELS[scenario]:20} {ratio:7.3f}x   {goal}")
-    if "edit" in project:
-        seconds = project["edit"].seconds
-        ok = verdict(seconds < EDIT_TARGET_SECONDS)
-        print(f"{'one-page edit':20} {seconds:7.2f} s   < {EDIT_TARGET_SECONDS:.0f} s  {ok}")
-    peak = max(m.rss_mb for m in project.values())
-    note = "" if pages == RSS_TARGET_PAGES else f" (the target applies at N = {RSS_TARGET_PAGES:,})"
-    print(f"{'peak RSS':20} {peak:6.0f} MB   < {RSS_TARGET_MB} MB  {verdict(peak < RSS_TARGET_MB)}{note}")
+def print_ratios(results: Results, pages: int) -> None:
+    textbook = results.get("textbook", {})
+    for label, project in results.items():
+        if label == "textbook" or not project:
+            continue
+        print(f"\n{label + ' vs textbook':34} {'value':>8}   target")
+        for scenario in SCENARIOS:
+            if scenario in project and scenario in textbook:
+                ratio = project[scenario].seconds / textbook[scenario].seconds
+                target = TARGETS.get(scenario)
+                goal = f"<= {target:.2f}x  {verdict(ratio <= target)}" if target else "(no ratio target)"
+                print(f"{LABELS[scenario]:34} {ratio:7.3f}x   {goal}")
+        if "edit" in project:
+            seconds = project["edit"].seconds
+            ok = verdict(seconds < EDIT_TARGET_SECONDS)
+            print(f"{'one-page edit, wall':34} {seconds:7.2f} s   < {EDIT_TARGET_SECONDS:.0f} s  {ok}")
+        peak = max(m.rss_sum_mb for m in project.values())
+        single = max(m.maxrss_mb for m in project.values())
+        note = "" if pages == RSS_TARGET_PAGES else f" (the target applies at N = {RSS_TARGET_PAGES:,})"
+        ok = verdict(peak < RSS_TARGET_MB)
+        print(f"{'peak RSS (sum of processes)':34} {peak:6.0f} MB   < {RSS_TARGET_MB} MB  {ok}{note}")
+        print(f"{'ru_maxrss (largest process)':34} {single:6.0f} MB")
+
+
+def print_comparison(results: Results, pages: int, previous_path: Path) -> None:
+    """Cold ms/page of this run against a run saved with ``--json`` (target: within 1.3x)."""
+    previous = json.loads(previous_path.read_text())
+    print(f"\ncold ms/page: N = {pages} vs N = {previous['pages']} ({previous_path})")
+    for label, measured in results.items():
+        before = previous["results"].get(label, {}).get("cold")
+        if "cold" not in measured or before is None:
+            continue
+        now, then = measured["cold"].seconds * 1000 / pages, before["seconds"] * 1000 / previous["pages"]
+        ratio = now / then
+        goal = f"  (target <= 1.30x: {verdict(ratio <= 1.3)})" if label != "textbook" else ""
+        print(f"  {label:20} {now:7.2f} vs {then:7.2f} ms/page = {ratio:.2f}x{goal}")
 
 
 # -- command line ----------------------------------------------------------------
+
+
+def name_list(choices: tuple[str, ...] | list[str]):
+    def parse(text: str) -> list[str]:
+        wanted = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - set(choices))
+        if unknown or not wanted:
+            raise argparse.ArgumentTypeError(f"choose from {','.join(choices)}; got {text!r}")
+        return wanted
+
+    return parse
 
 
 def parse_args() -> argparse.Namespace:
@@ -212,30 +325,48 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="project build --jobs")
     parser.add_argument("--keep", type=Path, help="work in this new folder and leave it there")
     parser.add_argument("--only", choices=SIDES, help="measure one side only")
-    parser.add_argument("--scenarios", type=scenario_list, default=list(SCENARIOS), help="cold,nochange,edit")
+    parser.add_argument(
+        "--variants", type=name_list(list(VARIANTS)), default=list(VARIANTS), help="project: full,nosearch"
+    )
+    parser.add_argument(
+        "--scenarios", type=name_list(SCENARIOS), default=list(SCENARIOS), help="cold,nochange,edit"
+    )
+    parser.add_argument("--sample-ms", type=float, default=25, help="RSS sampling interval (default 25)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--compare", type=Path, help="a --json file: compare cold ms/page with it")
     return parser.parse_args()
 
 
-def scenario_list(text: str) -> list[str]:
-    wanted = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = sorted(set(wanted) - set(SCENARIOS))
-    if unknown or not wanted:
-        raise argparse.ArgumentTypeError(f"choose from {','.join(SCENARIOS)}; got {text!r}")
-    return wanted
+def wanted_builds(args: argparse.Namespace) -> list[Build]:
+    builds = []
+    if args.only != "textbook":
+        for name in args.variants:
+            extra = VARIANTS[name]
+            key, label = ("project", "project") if not extra else (f"project-{name}", f"project {extra[0]}")
+            builds.append(Build(key, label, extra))
+    if args.only != "project":
+        builds.append(Build("textbook", "textbook", []))
+    return builds
 
 
 def main() -> None:
     args = parse_args()
-    sides = [args.only] if args.only else list(SIDES)
-    native = project_has_options() if "project" in sides else None
-    print_header(args, native)
+    builds = wanted_builds(args)
+    if args.only != "textbook":
+        check_project_cli(args.variants)
+    print_header(args, builds)
     with workspace(args.keep) as work:
-        prepare_corpus(work, sides, args.pages, args.seed)
-        results = {side: measure_side(side, work, args, bool(native)) for side in sides}
+        prepare_corpus(work, builds, args.pages, args.seed)
+        results = {build.label: measure(build, work, args) for build in builds}
         if args.keep:
             print(f"kept corpus, output and logs in {work}")
     print_table(results, args.pages)
     print_ratios(results, args.pages)
+    if args.json:
+        figures = {label: {s: asdict(m) for s, m in measured.items()} for label, measured in results.items()}
+        args.json.write_text(json.dumps({"pages": args.pages, "jobs": args.jobs, "results": figures}, indent=1))
+    if args.compare:
+        print_comparison(results, args.pages, args.compare)
 
 
 if __name__ == "__main__":
