@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 import jinja2
-from flask import Flask, Response, abort, current_app, render_template, url_for
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask_flatpages import Page
 from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
@@ -109,9 +109,15 @@ def register_error_pages(app: Flask) -> None:
 
 def page_url(page: Page, external: bool = False) -> str:
     """The URL a page is served at, for templates."""
-    if page.path == "index":
-        return url_for("home", _external=external)
-    return url_for("page", path=url_path(page.path), _external=external)
+    # Every page links the menu's pages and more: build each URL once per base, not once per link.
+    known = current_app.extensions.setdefault("page_urls", {})
+    key = (page.path, external, request.script_root, request.host_url)
+    if key not in known:
+        if page.path == "index":
+            known[key] = url_for("home", _external=external)
+        else:
+            known[key] = url_for("page", path=url_path(page.path), _external=external)
+    return known[key]
 
 
 def tag_url(text: str) -> str:

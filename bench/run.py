@@ -69,7 +69,9 @@ class Build:
 # -- the build commands ----------------------------------------------------------
 
 
-def project_command(pages_dir: Path, out_dir: Path, cache_dir: Path, jobs: int, extra: list[str]) -> list[str]:
+def project_command(
+    pages_dir: Path, out_dir: Path, cache_dir: Path, jobs: int, extra: list[str]
+) -> list[str]:
     """The project's build through its CLI: ``site.py --pages DIR build --out --cache --jobs``."""
     return [
         sys.executable, str(SITE), "--pages", str(pages_dir),
@@ -87,7 +89,9 @@ def check_project_cli(variants: list[str]) -> None:
     build = [sys.executable, str(SITE), "build", "--help"]
     build_help = subprocess.run(build, capture_output=True, text=True, check=False).stdout
     needed = ["--out", "--cache", "--jobs"] + [option for name in variants for option in VARIANTS[name]]
-    missing = (["--pages"] if "--pages" not in top.stdout else []) + [o for o in needed if o not in build_help]
+    missing = [o for o in needed if o not in build_help]
+    if "--pages" not in top.stdout:
+        missing.insert(0, "--pages")
     if missing:
         sys.exit(f"site.py does not offer {', '.join(missing)}: cannot measure the project")
 
@@ -364,7 +368,8 @@ def main() -> None:
     print_ratios(results, args.pages)
     if args.json:
         figures = {label: {s: asdict(m) for s, m in measured.items()} for label, measured in results.items()}
-        args.json.write_text(json.dumps({"pages": args.pages, "jobs": args.jobs, "results": figures}, indent=1))
+        saved = {"pages": args.pages, "jobs": args.jobs, "results": figures}
+        args.json.write_text(json.dumps(saved, indent=1))
     if args.compare:
         print_comparison(results, args.pages, args.compare)
 

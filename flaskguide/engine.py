@@ -69,9 +69,18 @@ class Cache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.folders: set[Path] = set()
 
     def path(self, kind: str, key: str) -> Path:
         return self.folder / kind / key[:2] / key
+
+    def writable_path(self, kind: str, key: str) -> Path:
+        """Like :meth:`path`, with its folder made (once: a mkdir per file is slow on some disks)."""
+        path = self.path(kind, key)
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
+        return path
 
     def link_into(self, key: str, target: Path) -> bool:
         """Put the stored response for ``key`` at ``target``; False if there is none."""
@@ -86,8 +95,7 @@ class Cache:
         return True
 
     def store(self, kind: str, key: str, source: Path) -> None:
-        destination = self.path(kind, key)
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination = self.writable_path(kind, key)
         temporary = destination.with_name(f".{key}.{os.getpid()}")
         try:
             os.link(source, temporary)
@@ -103,8 +111,7 @@ class Cache:
             return None
 
     def save(self, kind: str, key: str, value: object) -> None:
-        destination = self.path(kind, key)
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination = self.writable_path(kind, key)
         temporary = destination.with_name(f".{key}.{os.getpid()}")
         with open(temporary, "wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)

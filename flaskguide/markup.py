@@ -5,13 +5,33 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import markdown
 import nh3
+import pygments.formatters
 
 EXTENSIONS = ["fenced_code", "codehilite", "tables", "footnotes", "toc", "sane_lists"]
+
+
+class HtmlFormatter(pygments.formatters.HtmlFormatter):
+    """Pygments' HTML formatter, working out each style's token classes once, not per code block.
+
+    CodeHilite makes a formatter for every block, and each used to rebuild the same tables.
+    """
+
+    tables: ClassVar[dict] = {}
+
+    def _create_stylesheet(self) -> None:
+        key = (self.style, self.classprefix)
+        if key not in self.tables:
+            super()._create_stylesheet()
+            self.tables[key] = (self.ttype2class, self.class2style)
+        self.ttype2class, self.class2style = self.tables[key]
+
+
 EXTENSION_CONFIG = {
-    "codehilite": {"css_class": "highlight", "guess_lang": False},
+    "codehilite": {"css_class": "highlight", "guess_lang": False, "pygments_formatter": HtmlFormatter},
     "toc": {"permalink": "#", "permalink_class": "heading-link", "permalink_title": "Link to this section"},
 }
 

@@ -62,6 +62,7 @@ class GuidePages(FlatPages):
 
     def __init__(self, app=None, reserved: frozenset[str] = frozenset()) -> None:
         self.reserved = reserved
+        self.cache: Cache | None = None
         super().__init__(app)
 
     def display_name(self, filename: str) -> str:
@@ -136,7 +137,11 @@ class GuidePages(FlatPages):
 
     def markdown_cache(self) -> Cache | None:
         folder = current_app.config["SITE_CACHE_DIR"]
-        return Cache(Path(folder)) if folder else None
+        if not folder:
+            return None
+        if self.cache is None or self.cache.folder != Path(folder):
+            self.cache = Cache(Path(folder))
+        return self.cache
 
     def markdown_key(self, page: Page) -> str:
         """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
