@@ -25,8 +25,9 @@ from pygments.formatters import HtmlFormatter
 from slugify import slugify
 
 from flaskguide import assets, hosting, livereload, relative
-from flaskguide.build import build_site, template_error, terminal_progress
+from flaskguide.build import build_site, terminal_progress
 from flaskguide.check import check_site
+from flaskguide.engine import template_error
 from flaskguide.pages import GuidePages, SiteError, description, today, url_path
 from flaskguide.tags import tag_key
 

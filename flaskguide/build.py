@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine
+from .cache import Cache, folder_digest, sha256
+from .engine import template_error
 
 Progress = Callable[[int, int, str], None]
 
@@ -89,7 +90,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
         pages.reload()
         page_count = len(list(pages))  # validates every page before anything is written
     folder = app.config["SITE_CACHE_DIR"]
-    cache = engine.Cache(Path(folder)) if folder else None
+    cache = Cache(Path(folder)) if folder else None
     staging = out.with_name(f".{out.name}.new")
     with build_lock(out):
         shutil.rmtree(staging, ignore_errors=True)
@@ -107,7 +108,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
     return BuildReport(page_count, written, unchanged, removed, seconds, out, rendered)
 
 
-def freeze(app: Flask, staging: Path, cache: engine.Cache | None, jobs: int, progress: Progress | None):
+def freeze(app: Flask, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None):
     # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with warnings.catch_warnings():
@@ -122,7 +123,7 @@ def freeze(app: Flask, staging: Path, cache: engine.Cache | None, jobs: int, pro
             raise click.ClickException(template_error(error, app)) from None
 
 
-def prune(app: Flask, cache: engine.Cache, used: set[str]) -> None:
+def prune(app: Flask, cache: Cache, used: set[str]) -> None:
     """Keep the cache the size of one site: drop what this build did not use."""
     pages = app.extensions["flatpages"][None]
     with app.app_context():
@@ -131,12 +132,12 @@ def prune(app: Flask, cache: engine.Cache, used: set[str]) -> None:
     cache.prune("search", used)
 
 
-def index_for_search(site: Path, cache: engine.Cache | None) -> str:
+def index_for_search(site: Path, cache: Cache | None) -> str:
     """Write Pagefind's search index into ``site/pagefind/``; return its cache key.
 
     The index is a function of the HTML alone, so an unchanged site reuses the stored one.
     """
-    key = engine.sha256("pagefind", importlib.metadata.version("pagefind"), engine.folder_digest(site))
+    key = sha256("pagefind", importlib.metadata.version("pagefind"), folder_digest(site))
     stored = cache.path("search", key) if cache else None
     if stored is not None and stored.is_dir():
         shutil.copytree(stored, site / "pagefind", copy_function=os.link)
@@ -153,22 +154,6 @@ def index_for_search(site: Path, cache: engine.Cache | None) -> str:
         shutil.copytree(site / "pagefind", temporary, copy_function=os.link)
         os.replace(temporary, stored) if not stored.exists() else shutil.rmtree(temporary)
     return key
-
-
-def template_error(error: jinja2.TemplateError, app: Flask) -> str:
-    """Name the template file and line of a Jinja error."""
-    folders = tuple(os.path.join(folder, "") for folder in app.jinja_loader.searchpath)
-    where = [
-        (frame.filename, frame.lineno)
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename.startswith(folders)
-    ]
-    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        where.append((error.filename, error.lineno))
-    if not where:
-        return f"template error: {error.message}"
-    filename, line = where[-1]
-    return f"{os.path.relpath(filename, app.root_path)}:{line}: {error.message}"
 
 
 def compare(new: Path, old: Path) -> tuple[int, int, int]:

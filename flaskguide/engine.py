@@ -9,13 +9,8 @@ are rendered by Frozen-Flask, in ``jobs`` forked workers, and stored under their
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib.metadata
 import multiprocessing
 import os
-import pickle
-import shutil
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -28,106 +23,12 @@ import jinja2
 from flask import Flask, url_for
 from flask_flatpages import Page
 
-CACHE_VERSION = "1"
-LIBRARIES = ("flask", "jinja2", "markdown", "pygments", "nh3", "flask-flatpages", "frozen-flask", "pyyaml")
+from .cache import Cache, code_digest, folder_digest, sha256
+from .pages import description
+
 CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
 
 Progress = Callable[[int, int, str], None]
-
-
-def sha256(*parts: object) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else repr(part).encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def folder_digest(folder: str | Path) -> str:
-    """A hash of every file's name and bytes under ``folder``, in a stable order."""
-    digest = hashlib.sha256()
-    for current, subfolders, filenames in os.walk(folder):
-        subfolders.sort()
-        for name in sorted(filenames):
-            path = os.path.join(current, name)
-            digest.update(os.path.relpath(path, folder).encode() + b"\0")
-            with open(path, "rb") as handle:
-                digest.update(handle.read())
-    return digest.hexdigest()
-
-
-@functools.cache
-def code_digest() -> str:
-    """The engine's own code and the versions of the libraries that shape the HTML."""
-    package = Path(__file__).parent
-    versions = [importlib.metadata.version(name) for name in LIBRARIES]
-    return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
-
-
-class Cache:
-    """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.folders: set[Path] = set()
-
-    def path(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key[:2] / key
-
-    def writable_path(self, kind: str, key: str) -> Path:
-        """Like :meth:`path`, with its folder made (once: a mkdir per file is slow on some disks)."""
-        path = self.path(kind, key)
-        if path.parent not in self.folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.folders.add(path.parent)
-        return path
-
-    def link_into(self, key: str, target: Path) -> bool:
-        """Put the stored response for ``key`` at ``target``; False if there is none."""
-        source = self.path("responses", key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except FileNotFoundError:
-            return False
-        except OSError:  # another file system: copy instead
-            shutil.copyfile(source, target)
-        return True
-
-    def store(self, kind: str, key: str, source: Path) -> None:
-        destination = self.writable_path(kind, key)
-        temporary = destination.with_name(f".{key}.{os.getpid()}")
-        try:
-            os.link(source, temporary)
-        except OSError:
-            shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-
-    def load(self, kind: str, key: str) -> object | None:
-        try:
-            with open(self.path(kind, key), "rb") as handle:
-                return pickle.load(handle)
-        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
-            return None
-
-    def save(self, kind: str, key: str, value: object) -> None:
-        destination = self.writable_path(kind, key)
-        temporary = destination.with_name(f".{key}.{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, destination)
-
-    def prune(self, kind: str, keep: set[str]) -> int:
-        """Delete what this build did not use, so the cache stays the size of one site."""
-        removed = 0
-        for stored in (self.folder / kind).glob("*/*"):
-            if stored.name not in keep:
-                if stored.is_dir():
-                    shutil.rmtree(stored, ignore_errors=True)
-                else:
-                    stored.unlink(missing_ok=True)
-                removed += 1
-        return removed
 
 
 class Keys:
@@ -163,8 +64,6 @@ class Keys:
     def listing(self, page: Page) -> str:
         """What a page shows of itself in lists: its path, front matter and description."""
         if page.path not in self.listings:
-            from .pages import description
-
             meta = sorted((key, plain(value)) for key, value in page.meta.items())
             self.listings[page.path] = sha256(page.path, meta, description(page))
         return self.listings[page.path]
@@ -293,11 +192,10 @@ def render_chunk(urls: list[str], app: Flask | None = None) -> tuple[list[str], 
             freezer._build_one(url)
         return urls, list(linked_urls(app, freezer)), None
     except jinja2.TemplateError as error:
-        from .build import template_error
-
         return [], [], RenderError(template_error(error, app))
     except Exception as error:
-        return [], [], RenderError("".join(traceback.format_exception(error)))
+        trace = "".join(traceback.format_exception(error))
+        return [], [], RenderError(f"{url}: the page could not be rendered:\n{trace}")
 
 
 def linked_urls(app: Flask, freezer) -> Iterator[str]:
@@ -306,6 +204,22 @@ def linked_urls(app: Flask, freezer) -> Iterator[str]:
         for endpoint, values in freezer.url_for_logger.iter_calls():
             url = unquote(urlsplit(url_for(endpoint, **values)).path)
             yield url[len(script_name) :]
+
+
+def template_error(error: jinja2.TemplateError, app: Flask) -> str:
+    """Name the template file and line of a Jinja error."""
+    folders = tuple(os.path.join(folder, "") for folder in app.jinja_loader.searchpath)
+    where = [
+        (frame.filename, frame.lineno)
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(folders)
+    ]
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        where.append((error.filename, error.lineno))
+    if not where:
+        return f"template error: {error.message}"
+    filename, line = where[-1]
+    return f"{os.path.relpath(filename, app.root_path)}:{line}: {error.message}"
 
 
 class RenderError(Exception):

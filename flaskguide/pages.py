@@ -16,7 +16,7 @@ from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
 from . import tags as tagging
-from .engine import Cache, code_digest, sha256
+from .cache import Cache, code_digest, sha256
 from .frontmatter import PageProblem, ProblemGroup
 from .markup import Renderer, summary
 

@@ -1,0 +1,109 @@
+"""The build cache: files and values stored under hashes of everything that produced them."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+CACHE_VERSION = "1"
+LIBRARIES = ("flask", "jinja2", "markdown", "pygments", "nh3", "flask-flatpages", "frozen-flask", "pyyaml")
+
+
+def sha256(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def folder_digest(folder: str | Path) -> str:
+    """A hash of every file's name and bytes under ``folder``, in a stable order."""
+    digest = hashlib.sha256()
+    for current, subfolders, filenames in os.walk(folder):
+        subfolders.sort()
+        for name in sorted(filenames):
+            path = os.path.join(current, name)
+            digest.update(os.path.relpath(path, folder).encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """The engine's own code and the versions of the libraries that shape the HTML."""
+    package = Path(__file__).parent
+    versions = [importlib.metadata.version(name) for name in LIBRARIES]
+    return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
+
+
+class Cache:
+    """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.folders: set[Path] = set()
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / key[:2] / key
+
+    def writable_path(self, kind: str, key: str) -> Path:
+        """Like :meth:`path`, with its folder made (once: a mkdir per file is slow on some disks)."""
+        path = self.path(kind, key)
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
+        return path
+
+    def link_into(self, key: str, target: Path) -> bool:
+        """Put the stored response for ``key`` at ``target``; False if there is none."""
+        source = self.path("responses", key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            return False
+        except OSError:  # another file system: copy instead
+            shutil.copyfile(source, target)
+        return True
+
+    def store(self, kind: str, key: str, source: Path) -> None:
+        destination = self.writable_path(kind, key)
+        temporary = destination.with_name(f".{key}.{os.getpid()}")
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copyfile(source, temporary)
+        os.replace(temporary, destination)
+
+    def load(self, kind: str, key: str) -> object | None:
+        try:
+            with open(self.path(kind, key), "rb") as handle:
+                return pickle.load(handle)
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+            return None
+
+    def save(self, kind: str, key: str, value: object) -> None:
+        destination = self.writable_path(kind, key)
+        temporary = destination.with_name(f".{key}.{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, destination)
+
+    def prune(self, kind: str, keep: set[str]) -> int:
+        """Delete what this build did not use, so the cache stays the size of one site."""
+        removed = 0
+        for stored in (self.folder / kind).glob("*/*"):
+            if stored.name not in keep:
+                if stored.is_dir():
+                    shutil.rmtree(stored, ignore_errors=True)
+                else:
+                    stored.unlink(missing_ok=True)
+                removed += 1
+        return removed
