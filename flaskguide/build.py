@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import filecmp
-import importlib.metadata
-import os
 import shutil
-import subprocess
 import sys
 import time
 import warnings
@@ -21,8 +18,8 @@ import jinja2
 from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
-from . import engine
-from .cache import Cache, folder_digest, sha256
+from . import engine, search
+from .cache import Cache
 from .engine import template_error
 
 Progress = Callable[[int, int, str], None]
@@ -97,7 +94,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
         try:
             used, rendered = freeze(app, staging, cache, jobs, progress)
             if app.config["SITE_SEARCH"]:
-                used.add(index_for_search(staging, cache))
+                used |= search.index_site(staging, cache)
             written, unchanged, removed = compare(staging, out)
             swap_in(staging, out)
         finally:
@@ -130,30 +127,6 @@ def prune(app: Flask, cache: Cache, used: set[str]) -> None:
         cache.prune("markdown", {pages.markdown_key(page) for page in pages})
     cache.prune("responses", used)
     cache.prune("search", used)
-
-
-def index_for_search(site: Path, cache: Cache | None) -> str:
-    """Write Pagefind's search index into ``site/pagefind/``; return its cache key.
-
-    The index is a function of the HTML alone, so an unchanged site reuses the stored one.
-    """
-    key = sha256("pagefind", importlib.metadata.version("pagefind"), folder_digest(site))
-    stored = cache.path("search", key) if cache else None
-    if stored is not None and stored.is_dir():
-        shutil.copytree(stored, site / "pagefind", copy_function=os.link)
-        return key
-    # Heading anchors ("#") would show in result excerpts.
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"]
-    command += ["--exclude-selectors", ".heading-link"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise click.ClickException(f"pagefind could not index the site:\n{result.stderr or result.stdout}")
-    if stored is not None:
-        temporary = stored.with_name(f".{key}.{os.getpid()}")
-        shutil.rmtree(temporary, ignore_errors=True)
-        shutil.copytree(site / "pagefind", temporary, copy_function=os.link)
-        os.replace(temporary, stored) if not stored.exists() else shutil.rmtree(temporary)
-    return key
 
 
 def compare(new: Path, old: Path) -> tuple[int, int, int]:

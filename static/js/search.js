@@ -1,4 +1,6 @@
 // Runs only on /search/: loads Pagefind's index on demand and lists the pages matching ?q=.
+// The index comes in bundles, one per large section (see flaskguide/search.py): load the first,
+// merge the others.
 const results = document.getElementById("search-results");
 const query = new URLSearchParams(location.search).get("q") || "";
 const box = document.getElementById("search-box");
@@ -14,14 +16,23 @@ function escapeText(text) {
   return span.innerHTML;
 }
 
+async function loadIndex(root) {
+  const bundles = await (await fetch(root + "bundles.json")).json();
+  const baseUrl = new URL(root + "../", location.href).pathname;
+  const pagefind = await import(root + bundles[0] + "pagefind.js");
+  await pagefind.options({ baseUrl });
+  for (const bundle of bundles.slice(1)) {
+    await pagefind.mergeIndex(root + bundle, { baseUrl });
+  }
+  return pagefind;
+}
+
 async function run() {
   if (!query.trim()) {
     show("<p>Type a word in the search box above.</p>");
     return;
   }
-  const bundle = results.dataset.bundle;
-  const pagefind = await import(bundle + "pagefind.js");
-  await pagefind.options({ baseUrl: new URL(bundle + "../", location.href).pathname });
+  const pagefind = await loadIndex(results.dataset.bundle);
   const search = await pagefind.search(query);
   const found = await Promise.all(search.results.slice(0, 20).map((result) => result.data()));
   if (!found.length) {
