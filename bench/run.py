@@ -11,12 +11,14 @@ thread sums the RSS of the build process and all its descendants (``/proc/*/stat
 ``/proc/<pid>/statm`` for the resident pages) every ``--sample-ms`` and keeps the largest sum. Pages
 a forked worker still shares with its parent are counted once per process, so the sum overstates
 the memory really in use. ``ru_maxrss`` (from ``os.wait4``) is printed beside it: the largest single
-process among the build and the children it waited for.
+process among the build and the children it waited for. ``--pss`` also sums each process's PSS
+(``/proc/<pid>/smaps_rollup``), which counts a shared page once across its sharers.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -57,6 +59,7 @@ class Measurement:
     processes: int  # the most processes seen in one sample
     samples: int
     summary: str  # the build's own last line on stdout
+    pss_sum_mb: float | None = None  # peak of the summed PSS (shared pages counted once), with --pss
 
 
 @dataclass
@@ -103,6 +106,19 @@ def build_command(build: Build, work: Path, jobs: int) -> list[str]:
     return project_command(pages, out, cache, jobs, build.extra)
 
 
+def code_state() -> str:
+    """The commit, and a digest of the code a build runs (others may edit it during a benchmark)."""
+    digest = hashlib.sha256()
+    folders = ("flaskguide", "templates", "static")
+    files = [SITE, *(path for name in folders for path in sorted((PROJECT / name).rglob("*")))]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(PROJECT)).encode() + b"\0" + path.read_bytes())
+    git = ["git", "-C", str(PROJECT), "describe", "--always", "--dirty"]
+    commit = subprocess.run(git, capture_output=True, text=True, check=False).stdout.strip() or "?"
+    return f"{commit}, code digest {digest.hexdigest()[:12]}"
+
+
 # -- memory of a process tree ----------------------------------------------------
 
 
@@ -122,34 +138,46 @@ def children_by_parent() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """The summed resident bytes of ``root`` and all its descendants, and how many there are."""
-    children, stack, total, count = children_by_parent(), [root], 0, 0
+def pss_bytes(pid: int) -> int:
+    """The proportional set size of one process: each shared page divided among its sharers."""
+    with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def tree_rss(root: int, pss: bool = False) -> tuple[int, int, int]:
+    """Summed resident bytes of ``root`` and all its descendants, their summed PSS (0 unless
+    ``pss``), and how many processes there are."""
+    children, stack, total, proportional, count = children_by_parent(), [root], 0, 0, 0
     while stack:
         pid = stack.pop()
         stack.extend(children.get(pid, ()))
         try:
             with open(f"/proc/{pid}/statm", "rb") as handle:
                 total += int(handle.read().split()[1]) * PAGE_SIZE
+            proportional += pss_bytes(pid) if pss else 0
             count += 1
         except (OSError, IndexError, ValueError):
             continue
-    return total, count
+    return total, proportional, count
 
 
 class TreeSampler(threading.Thread):
     """Sample ``tree_rss(root)`` every ``interval`` seconds until stopped; keep the peaks."""
 
-    def __init__(self, root: int, interval: float) -> None:
+    def __init__(self, root: int, interval: float, pss: bool = False) -> None:
         super().__init__(daemon=True)
-        self.root, self.interval = root, interval
-        self.peak_bytes = self.peak_processes = self.samples = 0
+        self.root, self.interval, self.pss = root, interval, pss
+        self.peak_bytes = self.peak_pss = self.peak_processes = self.samples = 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while True:
-            total, count = tree_rss(self.root)
+            total, proportional, count = tree_rss(self.root, self.pss)
             self.peak_bytes = max(self.peak_bytes, total)
+            self.peak_pss = max(self.peak_pss, proportional)
             self.peak_processes = max(self.peak_processes, count)
             self.samples += 1
             if self.done.wait(self.interval):
@@ -163,14 +191,14 @@ class TreeSampler(threading.Thread):
 # -- running ---------------------------------------------------------------------
 
 
-def run_build(command: list[str], log: Path, interval: float) -> Measurement:
+def run_build(command: list[str], log: Path, interval: float, pss: bool) -> Measurement:
     """Run one build in a child process: wall time, peak RSS (summed and single), its summary line."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     out_log, err_log = log.with_suffix(".out"), log.with_suffix(".err")
     with out_log.open("w") as out, err_log.open("w") as err:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, cwd=log.parent, env=env)
-        sampler = TreeSampler(child.pid, interval)
+        sampler = TreeSampler(child.pid, interval, pss)
         sampler.start()
         # The sampler reads /proc/<pid> until the child is reaped: it stays a zombie until then.
         _, status, usage = os.wait4(child.pid, 0)
@@ -185,6 +213,7 @@ def run_build(command: list[str], log: Path, interval: float) -> Measurement:
     return Measurement(
         seconds=seconds,
         rss_sum_mb=sampler.peak_bytes / 2**20,
+        pss_sum_mb=sampler.peak_pss / 2**20 if pss else None,
         maxrss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
         processes=sampler.peak_processes,
         samples=sampler.samples,
@@ -203,12 +232,14 @@ def measure(build: Build, work: Path, args: argparse.Namespace) -> dict[str, Mea
         if scenario not in args.scenarios:
             continue
         if scenario != "cold" and not built:
-            run_build(command, logs / f"{build.key}-prepare.log", interval)
+            run_build(command, logs / f"{build.key}-prepare.log", interval, args.pss)
         if scenario == "edit":
             corpus.edit_one(work / build.key / "corpus", args.seed)
         print(f"  {build.label:20} {LABELS[scenario]:13} ...", end="", flush=True)
-        m = results[scenario] = run_build(command, logs / f"{build.key}-{scenario}.log", interval)
-        print(f" {m.seconds:7.2f} s, peak RSS {m.rss_sum_mb:4.0f} MB summed, {m.maxrss_mb:4.0f} MB largest")
+        m = results[scenario] = run_build(command, logs / f"{build.key}-{scenario}.log", interval, args.pss)
+        pss = "" if m.pss_sum_mb is None else f", PSS {m.pss_sum_mb:4.0f} MB summed"
+        rss = f"peak RSS {m.rss_sum_mb:4.0f} MB summed, {m.maxrss_mb:4.0f} MB largest"
+        print(f" {m.seconds:7.2f} s, {rss}{pss}")
         print(f"    {m.summary}")
         built = True
     return results
@@ -253,17 +284,21 @@ def print_header(args: argparse.Namespace, builds: list[Build]) -> None:
     if any(build.key != "textbook" for build in builds):
         print(f"project build: site.py --pages ... build --out ... --cache ... --jobs {args.jobs}")
     print(f"RSS sampled every {args.sample_ms:g} ms (sum over the build's process tree)")
+    print(f"project code: {args.code_state}")
 
 
 def print_table(results: Results, pages: int) -> None:
     head = f"{'scenario':14} {'build':20} {'wall s':>8} {'ms/page':>8}"
-    print(f"\n{head} {'peak RSS (sum of processes) MB':>31} {'ru_maxrss MB':>13} {'procs':>6}")
+    with_pss = any(m.pss_sum_mb is not None for measured in results.values() for m in measured.values())
+    pss_head = f" {'PSS sum MB':>11}" if with_pss else ""
+    print(f"\n{head} {'peak RSS (sum of processes) MB':>31} {'ru_maxrss MB':>13} {'procs':>6}{pss_head}")
     for scenario in SCENARIOS:
         for label, measured in results.items():
             if scenario in measured:
                 m = measured[scenario]
                 row = f"{LABELS[scenario]:14} {label:20} {m.seconds:8.2f} {m.seconds * 1000 / pages:8.2f}"
-                print(f"{row} {m.rss_sum_mb:31.0f} {m.maxrss_mb:13.0f} {m.processes:6}")
+                pss = f" {m.pss_sum_mb or 0:11.0f}" if with_pss else ""
+                print(f"{row} {m.rss_sum_mb:31.0f} {m.maxrss_mb:13.0f} {m.processes:6}{pss}")
 
 
 def verdict(ok: bool) -> str:
@@ -292,6 +327,9 @@ def print_ratios(results: Results, pages: int) -> None:
         ok = verdict(peak < RSS_TARGET_MB)
         print(f"{'peak RSS (sum of processes)':34} {peak:6.0f} MB   < {RSS_TARGET_MB} MB  {ok}{note}")
         print(f"{'ru_maxrss (largest process)':34} {single:6.0f} MB")
+        if any(m.pss_sum_mb is not None for m in project.values()):
+            proportional = max(m.pss_sum_mb or 0 for m in project.values())
+            print(f"{'peak PSS (sum of processes)':34} {proportional:6.0f} MB   (shared pages counted once)")
 
 
 def print_comparison(results: Results, pages: int, previous_path: Path) -> None:
@@ -336,6 +374,7 @@ def parse_args() -> argparse.Namespace:
         "--scenarios", type=name_list(SCENARIOS), default=list(SCENARIOS), help="cold,nochange,edit"
     )
     parser.add_argument("--sample-ms", type=float, default=25, help="RSS sampling interval (default 25)")
+    parser.add_argument("--pss", action="store_true", help="also sum PSS (/proc/<pid>/smaps_rollup)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--compare", type=Path, help="a --json file: compare cold ms/page with it")
     return parser.parse_args()
@@ -358,12 +397,16 @@ def main() -> None:
     builds = wanted_builds(args)
     if args.only != "textbook":
         check_project_cli(args.variants)
+    args.code_state = code_state()
     print_header(args, builds)
     with workspace(args.keep) as work:
         prepare_corpus(work, builds, args.pages, args.seed)
         results = {build.label: measure(build, work, args) for build in builds}
         if args.keep:
             print(f"kept corpus, output and logs in {work}")
+    if (now := code_state()).split("digest ")[1] != args.code_state.split("digest ")[1]:
+        print(f"WARNING: the project's code changed during the run ({args.code_state} -> {now}):")
+        print("  the figures mix versions, and a cache made by other code is not reused")
     print_table(results, args.pages)
     print_ratios(results, args.pages)
     if args.json:

@@ -10,7 +10,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -19,7 +19,7 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
-from .cache import Cache
+from .cache import Cache, file_stats, sha256
 from .engine import template_error
 
 Progress = Callable[[int, int, str], None]
@@ -90,22 +90,50 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
     cache = Cache(Path(folder)) if folder else None
     staging = out.with_name(f".{out.name}.new")
     with build_lock(out):
-        shutil.rmtree(staging, ignore_errors=True)
+        plan = engine.plan(app, cache)
+        manifest = Manifest(plan.keys, app.config["SITE_SEARCH"])
+        if cache and manifest.matches(cache.load("manifests", manifest_name(out)), out):
+            # Every URL's inputs are as they were, and the output is as that build left it.
+            return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
+        recycle(out, staging)
         try:
-            used, rendered = freeze(app, staging, cache, jobs, progress)
+            used, rendered = freeze(app, plan, staging, cache, jobs, progress)
             if app.config["SITE_SEARCH"]:
                 used |= search.index_site(staging, cache)
-            written, unchanged, removed = compare(staging, out)
+            written, unchanged, removed, manifest.files = compare(staging, out)
             swap_in(staging, out)
-        finally:
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            raise
     if cache:
-        prune(app, cache, used)
+        cache.save("manifests", manifest_name(out), manifest)
+        prune(app, cache, used | {manifest_name(out)})
     seconds = time.perf_counter() - started
     return BuildReport(page_count, written, unchanged, removed, seconds, out, rendered)
 
 
-def freeze(app: Flask, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None):
+def manifest_name(out: Path) -> str:
+    return sha256("manifest", str(out))
+
+
+@dataclass
+class Manifest:
+    """What a build was made from (each URL's key) and what it wrote (each file's identity)."""
+
+    keys: dict[str, str | None]
+    search: bool
+    files: dict[str, tuple] = field(default_factory=dict)
+
+    def matches(self, previous: Manifest | None, out: Path) -> bool:
+        if not isinstance(previous, Manifest) or (previous.keys, previous.search) != (self.keys, self.search):
+            return False
+        self.files = previous.files
+        return out.is_dir() and file_stats(out) == previous.files
+
+
+def freeze(
+    app: Flask, plan: engine.Plan, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
+):
     # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with warnings.catch_warnings():
@@ -113,7 +141,7 @@ def freeze(app: Flask, staging: Path, cache: Cache | None, jobs: int, progress: 
         # A site of only a home page legitimately freezes nothing for the page view.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
-            return engine.freeze(app, staging, cache, jobs, progress)
+            return engine.freeze(app, plan, staging, cache, jobs, progress)
         except engine.RenderError as error:
             raise click.ClickException(str(error)) from None
         except jinja2.TemplateError as error:
@@ -127,36 +155,46 @@ def prune(app: Flask, cache: Cache, used: set[str]) -> None:
         cache.prune("markdown", {pages.markdown_key(page) for page in pages})
     cache.prune("responses", used)
     cache.prune("search", used)
+    cache.prune("manifests", used)
 
 
-def compare(new: Path, old: Path) -> tuple[int, int, int]:
+def compare(new: Path, old: Path) -> tuple[int, int, int, dict[str, tuple]]:
     """Count files written (new or changed), unchanged and removed against the previous build."""
-    new_files = files_under(new)
-    old_files = files_under(old) if old.is_dir() else set()
-    unchanged = sum(1 for name in new_files & old_files if same_file(new / name, old / name))
-    return len(new_files) - unchanged, unchanged, len(old_files - new_files)
+    new_files = file_stats(new)
+    old_files = file_stats(old) if old.is_dir() else {}
+    unchanged = sum(
+        1 for name in new_files.keys() & old_files.keys() if same_file(new, old, name, new_files, old_files)
+    )
+    return len(new_files) - unchanged, unchanged, len(old_files.keys() - new_files.keys()), new_files
 
 
-def same_file(one: Path, other: Path) -> bool:
+def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict) -> bool:
     # Files linked from the cache share an inode with the previous build: no need to read them.
-    first, second = one.stat(), other.stat()
-    if (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev):
+    (device, inode, size, _), (old_device, old_inode, old_size, _) = new_files[name], old_files[name]
+    if (device, inode) == (old_device, old_inode):
         return True
-    return first.st_size == second.st_size and filecmp.cmp(one, other, shallow=False)
-
-
-def files_under(folder: Path) -> set[str]:
-    return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+    return size == old_size and filecmp.cmp(new / name, old / name, shallow=False)
 
 
 def swap_in(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` so readers never see half a build."""
+    """Replace ``out`` with ``staging`` so readers never see half a build.
+
+    The replaced build is kept beside it (as hard links, so it costs no space for its data):
+    the next build starts from its folders instead of making thousands anew.
+    """
     old = out.with_name(f".{out.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         out.rename(old)
     staging.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+
+
+def recycle(out: Path, staging: Path) -> None:
+    """Start the new build in the folder tree the build before last left, when there is one."""
+    old = out.with_name(f".{out.name}.old")
+    if not staging.exists() and old.is_dir():
+        old.rename(staging)
+    staging.mkdir(exist_ok=True)
 
 
 @contextmanager

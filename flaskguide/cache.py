@@ -43,6 +43,21 @@ def code_digest() -> str:
     return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
 
 
+def file_stats(folder: Path) -> dict[str, tuple]:
+    """Every file under ``folder``: its relative path and (device, inode, size, modification time)."""
+    stats, pending = {}, [(str(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    info = entry.stat(follow_symlinks=False)
+                    stats[prefix + entry.name] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    return stats
+
+
 class Cache:
     """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
 
@@ -61,14 +76,25 @@ class Cache:
             self.folders.add(path.parent)
         return path
 
-    def link_into(self, key: str, target: Path) -> bool:
-        """Put the stored response for ``key`` at ``target``; False if there is none."""
+    def link_into(self, key: str, target: Path, current: tuple | None) -> bool:
+        """Put the stored response for ``key`` at ``target``; False if there is none.
+
+        ``current`` is the identity of the file already at ``target`` (see :func:`file_stats`):
+        when it is the stored file itself, there is nothing to do.
+        """
         source = self.path("responses", key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(source, target)
+            stored = os.stat(source)
         except FileNotFoundError:
             return False
+        if current is not None and current[:2] == (stored.st_dev, stored.st_ino):
+            return True
+        if current is not None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
         except OSError:  # another file system: copy instead
             shutil.copyfile(source, target)
         return True

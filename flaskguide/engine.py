@@ -14,6 +14,7 @@ import os
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from unicodedata import normalize
@@ -23,9 +24,11 @@ import jinja2
 from flask import Flask, url_for
 from flask_flatpages import Page
 
-from .cache import Cache, code_digest, folder_digest, sha256
+from .cache import Cache, code_digest, file_stats, folder_digest, sha256
 from .pages import description
 
+# Settings that change how a build runs but not a byte of its pages.
+NOT_IN_HTML = {"SITE_SEARCH", "SITE_CACHE_DIR", "FLATPAGES_AUTO_RELOAD"}
 CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
 
 Progress = Callable[[int, int, str], None]
@@ -48,6 +51,7 @@ class Keys:
             (key, value)
             for key, value in self.app.config.items()
             if key.startswith(("SITE_", "FLATPAGES_", "FREEZER_BASE_URL"))
+            and key not in NOT_IN_HTML
             and isinstance(value, str | int | float | bool | type(None))
         )
         site = self.pages.site
@@ -102,20 +106,51 @@ def plain(value: object) -> object:
     return value
 
 
+def output_name(freezer, url: str) -> str:
+    return normalize("NFC", freezer.urlpath_to_filepath(url))
+
+
 def output_path(freezer, staging: Path, url: str) -> Path:
-    return staging / normalize("NFC", freezer.urlpath_to_filepath(url))
+    return staging / output_name(freezer, url)
+
+
+def reuse_tree(staging: Path, wanted: set[str]) -> dict[str, tuple]:
+    """Clear from a recycled folder what this build will not write; return what remains."""
+    existing = file_stats(staging)
+    for name in sorted(existing.keys() - wanted):
+        path = staging / name
+        path.unlink()
+        folder = path.parent
+        while folder != staging and not any(folder.iterdir()):  # the folders it leaves empty
+            folder.rmdir()
+            folder = folder.parent
+    return {name: stat for name, stat in existing.items() if name in wanted}
+
+
+@dataclass
+class Plan:
+    """Every URL to write, and its cache key (None where the cache does not apply)."""
+
+    keys: dict[str, str | None]
+
+
+def plan(app: Flask, cache: Cache | None) -> Plan:
+    """Ask Frozen-Flask's URL generators for every URL, and work out each one's key."""
+    freezer = app.extensions["freezer"]
+    with app.test_request_context():
+        urls = list(dict.fromkeys(freezer.all_urls()))
+        keys = Keys(app) if cache else None
+        return Plan({url: keys.key(url) if keys else None for url in urls})
 
 
 def freeze(
-    app: Flask, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
+    app: Flask, plan: Plan, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
 ) -> tuple[set[str], int]:
     """Write every URL into ``staging``; return the cache keys used and how many were rendered."""
     freezer = app.extensions["freezer"]
     app.config["FREEZER_DESTINATION"] = str(staging)
-    with app.test_request_context():
-        urls = list(dict.fromkeys(freezer.all_urls()))
-        keys = Keys(app) if cache else None
-        url_keys = {url: keys.key(url) for url in urls} if keys else {}
+    urls, url_keys = list(plan.keys), plan.keys
+    existing = reuse_tree(staging, {output_name(freezer, url) for url in urls})
     done = 0
 
     def tick(url: str) -> None:
@@ -126,10 +161,13 @@ def freeze(
 
     to_render = []
     for url in urls:
-        key = url_keys.get(url)
-        if key and cache.link_into(key, output_path(freezer, staging, url)):
+        key, name = url_keys.get(url), output_name(freezer, url)
+        if key and cache.link_into(key, staging / name, existing.get(name)):
             tick(url)
         else:
+            if name in existing:
+                # Never write into a file the live build or the cache may share: replace it.
+                (staging / name).unlink()
             to_render.append(url)
     rendered, seen, batch, workers = [], set(urls), to_render, jobs
     while batch:

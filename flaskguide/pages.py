@@ -107,20 +107,25 @@ class GuidePages(FlatPages):
             return True
         return False
 
-    def load_page(self, path: str, filename: str) -> Page:
-        mtime = os.stat(filename).st_mtime_ns
+    def load_page(self, path: str, filename: str, known: dict) -> Page:
+        """A page from its file; from ``known`` (the last build's reading) when the file is unchanged."""
+        stat = os.stat(filename)
+        version = (stat.st_mtime_ns, stat.st_size)
         cached = self._file_cache.get(filename)
-        if cached and cached[1] == mtime:
+        if cached and cached[1] == version:
             return cached[0]
-        with open(filename, "rb") as handle:
-            data = handle.read()
-        meta, body, body_line = frontmatter.read(data)
-        page = Page(path, "", body, self.render_markdown, os.path.dirname(path))
-        page.__dict__["meta"] = meta
-        page.source = filename
-        page.source_sha = hashlib.sha256(data).hexdigest()
-        page.body_line = body_line
-        self._file_cache[filename] = (page, mtime)
+        record = known.get(filename)
+        if record is None or record[0] != version:
+            with open(filename, "rb") as handle:
+                data = handle.read()
+            meta, body, _ = frontmatter.read(data)
+            record = known[filename] = (version, meta, hashlib.sha256(data).hexdigest())
+        else:
+            body = None  # read when first needed: most builds render few pages
+        page = GuidePage(path, "", body, self.render_markdown, os.path.dirname(path))
+        page.__dict__["meta"] = record[1]
+        page.source, page.source_sha = filename, record[2]
+        self._file_cache[filename] = (page, version)
         return page
 
     def render_markdown(self, page: Page) -> str:
@@ -145,7 +150,8 @@ class GuidePages(FlatPages):
 
     def markdown_key(self, page: Page) -> str:
         """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
-        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.body)
+        # The whole file's hash stands for the body's: no need to read the file to know it.
+        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.source_sha)
 
     @property
     def _pages(self) -> dict[str, Page]:
@@ -168,9 +174,12 @@ class GuidePages(FlatPages):
     def load_all(self) -> dict[str, Page]:
         """Read and validate every page file; raise one SiteError listing every problem."""
         pages, problems = {}, []
+        cache, index_key = self.markdown_cache(), sha256("front matter", code_digest(), self.root)
+        known = (cache.load("files", index_key) if cache else None) or {}
+        before = dict(known)
         for path, filename in self.walk(problems):
             try:
-                pages[path] = self.load_page(path, filename)
+                pages[path] = self.load_page(path, filename, known)
             except PageProblem as problem:
                 problems.append(self.describe(filename, problem))
             except ProblemGroup as group:
@@ -178,6 +187,9 @@ class GuidePages(FlatPages):
         problems.extend(self.collisions(pages))
         if problems:
             raise SiteError(problems)
+        current = {page.source: known[page.source] for page in pages.values() if page.source in known}
+        if cache and current != before:
+            cache.save("files", index_key, current)
         return pages
 
     def describe(self, filename: str, problem: PageProblem) -> str:
@@ -222,6 +234,21 @@ def folder_of(page: Page) -> str:
 def description(page: Page) -> str:
     """The front matter description, else the start of the first paragraph."""
     return page.meta.get("description") or summary(page.html)
+
+
+class GuidePage(Page):
+    """A page whose Markdown body is read from its file only when something needs it."""
+
+    @property
+    def body(self) -> str:
+        if self._body is None:
+            with open(self.source, "rb") as handle:
+                self._body = frontmatter.read(handle.read())[1]
+        return self._body
+
+    @body.setter
+    def body(self, value: str | None) -> None:
+        self._body = value
 
 
 class SiteIndex:

@@ -1,5 +1,6 @@
 """What readers get: navigation, tags, feed, sitemap, head tags, sanitised HTML, search index."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
@@ -195,7 +196,8 @@ def test_front_matter_is_escaped_everywhere(site, write_page, pages_dir, tmp_pat
 
 
 def test_build_writes_a_search_index(built):
-    assert (built / "pagefind/pagefind.js").is_file()
+    assert json.loads((built / "pagefind/bundles.json").read_text()) == ["site/"]
+    assert (built / "pagefind/site/pagefind.js").is_file()
     assert 'data-bundle="/guide/pagefind/"' in read(built, "search/index.html")
     assert "<form" in read(built, "about/index.html") and 'action="/guide/search/"' in read(
         built, "about/index.html"
