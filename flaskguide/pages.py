@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +48,20 @@ def url_path(page_path: str) -> str:
 
 def sort_key(page: Page) -> tuple:
     return (page.meta.get("order", sys.maxsize), page.meta["title"].casefold(), page.path)
+
+
+RACY_NS = 2_000_000_000  # file times are coarser than a nanosecond: see unchanged()
+
+
+def unchanged(seen: tuple, version: tuple) -> bool:
+    """Whether a file read before is still as it was then.
+
+    Its times, size and inode must match; and, as git does for its index, a file modified
+    within two seconds of the reading is read again, since a same-size edit made in the same
+    clock tick would leave all of those the same.
+    """
+    (before, read_at) = seen
+    return before == version and version[0] < read_at - RACY_NS
 
 
 def today() -> datetime.date:
@@ -110,22 +125,22 @@ class GuidePages(FlatPages):
     def load_page(self, path: str, filename: str, known: dict) -> Page:
         """A page from its file; from ``known`` (the last build's reading) when the file is unchanged."""
         stat = os.stat(filename)
-        version = (stat.st_mtime_ns, stat.st_size)
+        version = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         cached = self._file_cache.get(filename)
-        if cached and cached[1] == version:
+        if cached and unchanged(cached[1], version):
             return cached[0]
         record = known.get(filename)
-        if record is None or record[0] != version:
+        if record is None or not unchanged(record[0], version):
             with open(filename, "rb") as handle:
                 data = handle.read()
             meta, body, _ = frontmatter.read(data)
-            record = known[filename] = (version, meta, hashlib.sha256(data).hexdigest())
+            record = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
         else:
             body = None  # read when first needed: most builds render few pages
         page = GuidePage(path, "", body, self.render_markdown, os.path.dirname(path))
         page.__dict__["meta"] = record[1]
         page.source, page.source_sha = filename, record[2]
-        self._file_cache[filename] = (page, version)
+        self._file_cache[filename] = (page, record[0])
         return page
 
     def render_markdown(self, page: Page) -> str:
