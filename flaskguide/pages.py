@@ -133,11 +133,11 @@ class GuidePages(FlatPages):
         if record is None or not unchanged(record[0], version):
             with open(filename, "rb") as handle:
                 data = handle.read()
-            meta, body, _ = frontmatter.read(data)
+            meta = frontmatter.read(data)[0]
             record = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
-        else:
-            body = None  # read when first needed: most builds render few pages
-        page = GuidePage(path, "", body, self.render_markdown, os.path.dirname(path))
+        # The body is read again when first needed: most builds render few pages, and the
+        # worker rendering a page need not carry every other page's text.
+        page = GuidePage(path, "", None, self.render_markdown, os.path.dirname(path))
         page.__dict__["meta"] = record[1]
         page.source, page.source_sha = filename, record[2]
         self._file_cache[filename] = (page, record[0])
