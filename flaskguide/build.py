@@ -99,7 +99,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
         try:
             used, rendered = freeze(app, plan, staging, cache, jobs, progress)
             if app.config["SITE_SEARCH"]:
-                used |= search.index_site(staging, cache)
+                used |= search.index_site(staging, cache, jobs)
             written, unchanged, removed, manifest.files = compare(staging, out)
             swap_in(staging, out)
         except BaseException:

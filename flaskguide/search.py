@@ -52,7 +52,7 @@ def sections(files: list[str]) -> dict[str, list[str]]:
     return dict(groups)
 
 
-def index_site(site: Path, cache: Cache | None) -> set[str]:
+def index_site(site: Path, cache: Cache | None, jobs: int = 1) -> set[str]:
     """Write ``site/pagefind/``: a bundle per group and the list of bundles; return cache keys used."""
     hashes = searchable(site)
     groups = sections(list(hashes))
@@ -70,7 +70,7 @@ def index_site(site: Path, cache: Cache | None) -> set[str]:
         else:
             missing[name] = files
     if missing:
-        asyncio.run(write_bundles(site, output, missing))
+        asyncio.run(write_bundles(site, output, missing, jobs))
         if cache:
             for name in missing:
                 store(cache, keys[name], output / name)
@@ -86,7 +86,15 @@ def glob(files: list[str]) -> str:
     return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
 
 
-async def write_bundles(site: Path, output: Path, groups: dict[str, list[str]]) -> None:
+async def write_bundles(site: Path, output: Path, groups: dict[str, list[str]], jobs: int) -> None:
+    """Index the groups in ``jobs`` Pagefind services at once (each indexes on one core)."""
+    shares: list[dict[str, list[str]]] = [{} for _ in range(max(1, min(jobs, len(groups))))]
+    for name in sorted(groups, key=lambda name: -len(groups[name])):  # the largest first, to the lightest
+        min(shares, key=lambda share: sum(map(len, share.values())))[name] = groups[name]
+    await asyncio.gather(*(write_share(site, output, share) for share in shares))
+
+
+async def write_share(site: Path, output: Path, groups: dict[str, list[str]]) -> None:
     """Index each group in turn in one Pagefind service, freeing each index once written."""
     async with PagefindService() as service:
         for name, files in groups.items():
