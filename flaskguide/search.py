@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -70,7 +71,9 @@ def index_site(site: Path, cache: Cache | None, jobs: int = 1) -> set[str]:
         else:
             missing[name] = files
     if missing:
-        asyncio.run(write_bundles(site, output, missing, jobs))
+        # In a thread of its own: the caller may already run an event loop (Playwright's does).
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, write_bundles(site, output, missing, jobs)).result()
         if cache:
             for name in missing:
                 store(cache, keys[name], output / name)
