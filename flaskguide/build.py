@@ -61,13 +61,23 @@ def check_out_dir(out: Path, app: Flask) -> None:
             raise click.ClickException(
                 f"refusing to build into {out}: it would overwrite the sources in {source}"
             )
+    if out.exists() and not beside(out, "built").exists() and (not out.is_dir() or any(out.iterdir())):
+        # A build replaces its output whole: never a folder some earlier build did not write.
+        raise click.ClickException(
+            f"refusing to replace {out}: no build of this site wrote it. Remove it, or choose another --out"
+        )
+
+
+def beside(out: Path, role: str) -> Path:
+    """The files a build keeps next to its output: .build.new, .build.old, .build.lock, .build.built."""
+    return out.with_name(f".{out.name}.{role}")
 
 
 @contextmanager
 def build_lock(out: Path) -> Iterator[None]:
     """Let one build at a time write ``out``; a second one refuses instead of mixing files."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_name(f".{out.name}.lock"), "w") as handle:
+    with open(beside(out, "lock"), "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -88,7 +98,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
         page_count = len(list(pages))  # validates every page before anything is written
     folder = app.config["SITE_CACHE_DIR"]
     cache = Cache(Path(folder)) if folder else None
-    staging = out.with_name(f".{out.name}.new")
+    staging = beside(out, "new")
     with build_lock(out):
         plan = engine.plan(app, cache)
         manifest = Manifest(plan.keys, app.config["SITE_SEARCH"])
@@ -179,19 +189,25 @@ def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict)
 def swap_in(staging: Path, out: Path) -> None:
     """Replace ``out`` with ``staging`` so readers never see half a build.
 
-    The replaced build is kept beside it (as hard links, so it costs no space for its data):
-    the next build starts from its folders instead of making thousands anew.
+    The replaced build is kept beside it: the next build starts from its folders instead of
+    making thousands anew (its files that the cache also holds are hard links, sharing space).
     """
-    old = out.with_name(f".{out.name}.old")
+    old = beside(out, "old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
         out.rename(old)
-    staging.rename(out)
+    try:
+        staging.rename(out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            old.rename(out)  # interrupted between the two renames: put the previous build back
+        raise
+    beside(out, "built").touch()
 
 
 def recycle(out: Path, staging: Path) -> None:
     """Start the new build in the folder tree the build before last left, when there is one."""
-    old = out.with_name(f".{out.name}.old")
+    old = beside(out, "old")
     if not staging.exists() and old.is_dir():
         old.rename(staging)
     staging.mkdir(exist_ok=True)

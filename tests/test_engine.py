@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import click
 import pytest
 from conftest import PROJECT, snapshot
 
@@ -177,9 +178,7 @@ def test_exception_in_a_view_leaves_the_previous_build(site, site_pages, pages_d
         with pytest.raises(Exception, match="the view broke"):
             site.build_site(app, out, jobs=jobs)
         assert snapshot(out) == before
-        assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".out")) == [
-            ".out.lock"
-        ]
+        assert not (tmp_path / ".out.new").exists()
 
 
 def test_interrupted_build_leaves_the_previous_build(site_pages, pages_dir, write_page, tmp_path):
@@ -215,6 +214,16 @@ def test_refuses_to_build_over_the_sources(site, runner, folder):
     assert result.exit_code == 1
     assert "refusing to build into" in result.output
     assert (PROJECT / "pages/index.md").is_file()
+
+
+def test_refuses_to_replace_a_folder_no_build_wrote(site, site_pages, pages_dir, tmp_path):
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "thesis.txt").write_text("years of work")
+    with pytest.raises(click.ClickException, match="no build of this site wrote it"):
+        site.build_site(make_app(site, pages_dir, tmp_path), documents)
+    assert (documents / "thesis.txt").read_text() == "years of work"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["documents", "pages"]
 
 
 def test_a_page_does_not_grow_with_the_rest_of_the_site(site, write_page, pages_dir, tmp_path):
