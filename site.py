@@ -55,8 +55,6 @@ DEFAULT_CONFIG = {
     "FLATPAGES_EXTENSION": ".md",
     # A bool, not the default "if debug", which warns on every request.
     "FLATPAGES_AUTO_RELOAD": False,
-    "FREEZER_DESTINATION": "build",
-    "FREEZER_REMOVE_EXTRA_FILES": False,
 }
 
 # -- the app -----------------------------------------------------------------
@@ -405,7 +403,7 @@ def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
 def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: str | None) -> None:
     """Run the live site; the browser reloads when a source file changes."""
     if not built:
-        serve_app(config).run(host=host, port=port)
+        serve_app(site_config(config, site_url)).run(host=host, port=port)
         return
     if not (out / "index.html").is_file():
         raise click.ClickException(f"{out} holds no built site: run 'python site.py build' first")

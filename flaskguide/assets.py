@@ -1,7 +1,7 @@
 """Fingerprinted assets: ``static/css/site.css`` is linked as ``static/css/site.3f2a9c1e.css``.
 
 A name that changes with the content lets hosts cache assets forever; an edit gives a new name,
-and since every build starts from an empty folder no stale copy is left behind.
+and since a build writes only the URLs of its own plan, no stale copy is left behind.
 """
 
 from __future__ import annotations

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import jinja2
 from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
 from .cache import Cache, file_stats, sha256
-from .engine import template_error
 
 Progress = Callable[[int, int, str], None]
 
@@ -34,10 +32,6 @@ class BuildReport:
     seconds: float
     out: Path
     rendered: int = 0
-
-    @property
-    def files(self) -> int:
-        return self.written + self.unchanged
 
     def summary(self) -> str:
         return (
@@ -87,8 +81,26 @@ def build_lock(out: Path) -> Iterator[None]:
         yield
 
 
-def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: int = 1) -> BuildReport:
-    """Freeze every URL into a fresh folder beside ``out``, then swap it in whole."""
+@contextmanager
+def cache_lock(cache: Cache | None) -> Iterator[None]:
+    """Builds sharing a cache take turns: one build's pruning must not pull files from another."""
+    if cache is None:
+        yield
+        return
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    with open(cache.folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def build_site(
+    app: Flask, out: Path, progress: Progress | None = None, jobs: int = 1, prune_cache: bool = True
+) -> BuildReport:
+    """Freeze every URL into a fresh folder beside ``out``, then swap it in whole.
+
+    ``prune_cache=False`` (for a throwaway build, as ``check`` makes) leaves the cache holding
+    what the real builds use.
+    """
     started = time.perf_counter()
     out = out.resolve()
     check_out_dir(out, app)
@@ -99,7 +111,7 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
     folder = app.config["SITE_CACHE_DIR"]
     cache = Cache(Path(folder)) if folder else None
     staging = beside(out, "new")
-    with build_lock(out):
+    with build_lock(out), cache_lock(cache):
         plan = engine.plan(app, cache)
         manifest = Manifest(plan.keys, app.config["SITE_SEARCH"])
         if cache and manifest.matches(cache.load("manifests", manifest_name(out)), out):
@@ -115,9 +127,9 @@ def build_site(app: Flask, out: Path, progress: Progress | None = None, jobs: in
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    if cache:
-        cache.save("manifests", manifest_name(out), manifest)
-        prune(app, cache, used | {manifest_name(out)})
+        if cache and prune_cache:
+            cache.save("manifests", manifest_name(out), manifest)
+            prune(app, cache, used | {manifest_name(out)})
     seconds = time.perf_counter() - started
     return BuildReport(page_count, written, unchanged, removed, seconds, out, rendered)
 
@@ -152,10 +164,8 @@ def freeze(
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
             return engine.freeze(app, plan, staging, cache, jobs, progress)
-        except engine.RenderError as error:
+        except engine.RenderError as error:  # a template's file and line, or the URL that failed
             raise click.ClickException(str(error)) from None
-        except jinja2.TemplateError as error:
-            raise click.ClickException(template_error(error, app)) from None
 
 
 def prune(app: Flask, cache: Cache, used: set[str]) -> None:

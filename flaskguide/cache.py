@@ -8,10 +8,25 @@ import importlib.metadata
 import os
 import pickle
 import shutil
+import threading
 from pathlib import Path
 
 CACHE_VERSION = "1"
-LIBRARIES = ("flask", "jinja2", "markdown", "pygments", "nh3", "flask-flatpages", "frozen-flask", "pyyaml")
+# Everything whose version can change a byte of the output.
+LIBRARIES = (
+    "flask",
+    "werkzeug",
+    "jinja2",
+    "markupsafe",
+    "markdown",
+    "pygments",
+    "nh3",
+    "flask-flatpages",
+    "frozen-flask",
+    "pyyaml",
+    "python-slugify",
+    "pagefind",
+)
 
 
 def sha256(*parts: object) -> str:
@@ -26,7 +41,7 @@ def folder_digest(folder: str | Path) -> str:
     """A hash of every file's name and bytes under ``folder``, in a stable order."""
     digest = hashlib.sha256()
     for current, subfolders, filenames in os.walk(folder):
-        subfolders.sort()
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
         for name in sorted(filenames):
             path = os.path.join(current, name)
             digest.update(os.path.relpath(path, folder).encode() + b"\0")
@@ -56,6 +71,23 @@ def file_stats(folder: Path) -> dict[str, tuple]:
                     info = entry.stat(follow_symlinks=False)
                     stats[prefix + entry.name] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     return stats
+
+
+def temporary_name(path: Path) -> Path:
+    """A name beside ``path`` that no other process or thread writing the same file uses."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link ``source`` at ``target``: the same bytes without a copy; copy across disks."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, copy_function=link_or_copy)
 
 
 class Cache:
@@ -93,19 +125,15 @@ class Cache:
             target.unlink()
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(source, target)
-        except OSError:  # another file system: copy instead
-            shutil.copyfile(source, target)
+        link_or_copy(source, target)
         return True
 
     def store(self, kind: str, key: str, source: Path) -> None:
         destination = self.writable_path(kind, key)
-        temporary = destination.with_name(f".{key}.{os.getpid()}")
-        try:
-            os.link(source, temporary)
-        except OSError:
-            shutil.copyfile(source, temporary)
+        temporary = temporary_name(destination)
+        link_or_copy(source, temporary)
+        # Read-only: the file is shared with builds, and must never be edited in place there.
+        os.chmod(temporary, 0o444)
         os.replace(temporary, destination)
 
     def load(self, kind: str, key: str) -> object | None:
@@ -117,7 +145,7 @@ class Cache:
 
     def save(self, kind: str, key: str, value: object) -> None:
         destination = self.writable_path(kind, key)
-        temporary = destination.with_name(f".{key}.{os.getpid()}")
+        temporary = temporary_name(destination)
         with open(temporary, "wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, destination)

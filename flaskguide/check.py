@@ -55,7 +55,7 @@ def check_site(app: Flask) -> Report:
     """Build the site into a temporary folder and list every problem a reader would hit."""
     with tempfile.TemporaryDirectory(prefix="flask-guide-check-") as folder:
         out = Path(folder) / "site"
-        build_site(app, out)
+        build_site(app, out, prune_cache=False)
         with app.app_context():
             return check_output(app, out)
 

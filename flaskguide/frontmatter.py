@@ -58,14 +58,14 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n")
 
 
-def split(text: str) -> tuple[str, str, int]:
-    """Split a page into front matter, body, and the file line the body starts on."""
+def split(text: str) -> tuple[str, str]:
+    """Split a page into its front matter and its body."""
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
         raise PageProblem(1, "no front matter: start the file with a '---' line, then 'title: ...'")
     for number, line in enumerate(lines[1:], start=1):
         if line.rstrip() == "---":
-            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :]), number + 2
+            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :])
     raise PageProblem(1, "front matter is never closed: add a '---' line after it")
 
 
@@ -155,15 +155,15 @@ def shown(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def read(data: bytes) -> tuple[dict, str, int]:
-    """Decode, split, parse and validate a page file: its meta, body and body's first line."""
-    meta_text, body, body_line = split(decode(data))
+def read(data: bytes) -> tuple[dict, str]:
+    """Decode, split, parse and validate a page file: its front matter and its Markdown body."""
+    meta_text, body = split(decode(data))
     meta, lines = parse(meta_text)
     if problems := validate(meta, lines):
         raise ProblemGroup(problems)
     if "date" in meta:
         meta["date"] = datetime.date.fromisoformat(meta["date"])
-    return meta, body, body_line
+    return meta, body
 
 
 class ProblemGroup(Exception):

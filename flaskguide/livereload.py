@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, g, request, url_for
 from markupsafe import Markup, escape
 
 SCRIPT = (
@@ -56,8 +56,9 @@ def events(folders: list[str], seen: str, interval: float, timeout: float) -> It
 
 
 def script(app: Flask) -> Markup:
-    url = url_for("livereload", v=fingerprint(watched_folders(app)))
-    return Markup(SCRIPT.format(url=escape(url)))
+    # The fingerprint taken before the page was rendered: an edit made meanwhile still reloads.
+    seen = g.get("sources_seen") or fingerprint(watched_folders(app))
+    return Markup(SCRIPT.format(url=escape(url_for("livereload", v=seen))))
 
 
 def error_page(app: Flask, problems: list[str]) -> str:
@@ -82,6 +83,11 @@ def init_app(app: Flask) -> None:
         seen = request.args.get("v", "")
         stream = events(folders, seen, interval, timeout=30.0)
         return Response(stream, mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    @app.before_request
+    def note_sources() -> None:
+        if request.endpoint != "livereload":
+            g.sources_seen = fingerprint(folders)
 
     @app.after_request
     def add_script(response: Response) -> Response:

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -75,9 +76,10 @@ def today() -> datetime.date:
 class GuidePages(FlatPages):
     """FlatPages that validates every file and reports every problem with its file and line."""
 
-    def __init__(self, app=None, reserved: frozenset[str] = frozenset()) -> None:
-        self.reserved = reserved
+    def __init__(self, app=None) -> None:
+        self.reserved: frozenset[str] = frozenset()  # first URL segments the app's routes take
         self.cache: Cache | None = None
+        self.local = threading.local()
         super().__init__(app)
 
     def display_name(self, filename: str) -> str:
@@ -147,9 +149,10 @@ class GuidePages(FlatPages):
         cache, key = self.markdown_cache(), self.markdown_key(page)
         rendered = cache.load("markdown", key) if cache else None
         if rendered is None:
-            if "renderer" not in self.__dict__:
-                self.__dict__["renderer"] = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
-            rendered = self.__dict__["renderer"].render(page.body)
+            # One Markdown instance per thread: serve's threads must not share one mid-page.
+            if getattr(self.local, "renderer", None) is None:
+                self.local.renderer = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
+            rendered = self.local.renderer.render(page.body)
             if cache:
                 cache.save("markdown", key, rendered)
         page.toc = rendered.toc
@@ -258,7 +261,11 @@ class GuidePage(Page):
     def body(self) -> str:
         if self._body is None:
             with open(self.source, "rb") as handle:
-                self._body = frontmatter.read(handle.read())[1]
+                data = handle.read()
+            if hashlib.sha256(data).hexdigest() != self.source_sha:
+                # Its HTML would be stored under the hash of the text it was not made from.
+                raise SiteError([f"{self.source}: changed while the site was being built: build again"])
+            self._body = frontmatter.read(data)[1]
         return self._body
 
     @body.setter

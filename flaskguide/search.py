@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 from pagefind.service import PagefindService
 
-from .cache import Cache, sha256
+from .cache import Cache, copy_tree, sha256, temporary_name
 
 BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
@@ -67,7 +67,7 @@ def index_site(site: Path, cache: Cache | None, jobs: int = 1) -> set[str]:
     for name, files in groups.items():
         stored = cache.path("search", keys[name]) if cache else None
         if stored is not None and stored.is_dir():
-            shutil.copytree(stored, output / name, copy_function=os.link)
+            copy_tree(stored, output / name)
         else:
             missing[name] = files
     if missing:
@@ -112,10 +112,10 @@ async def write_share(site: Path, output: Path, groups: dict[str, list[str]]) ->
 
 
 def store(cache: Cache, key: str, bundle: Path) -> None:
-    stored = cache.path("search", key)
-    temporary = stored.with_name(f".{key}.{os.getpid()}")
+    stored = cache.writable_path("search", key)
+    temporary = temporary_name(stored)
     shutil.rmtree(temporary, ignore_errors=True)
-    shutil.copytree(bundle, temporary, copy_function=os.link)
+    copy_tree(bundle, temporary)
     if stored.exists():
         shutil.rmtree(temporary)
     else:

@@ -29,8 +29,9 @@ def site():
 
 
 @pytest.fixture
-def app():
-    return site_module.create_app({"TESTING": True})
+def app(tmp_path):
+    """The real site, with a build cache of its own."""
+    return site_module.create_app({"TESTING": True, "SITE_CACHE_DIR": str(tmp_path / "cache")})
 
 
 @pytest.fixture
