@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +19,7 @@ from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
 from .cache import Cache, file_stats, sha256
-
-Progress = Callable[[int, int, str], None]
+from .engine import Progress
 
 
 @dataclass
