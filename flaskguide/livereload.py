@@ -86,7 +86,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def note_sources() -> None:
-        if request.endpoint != "livereload":
+        # Only pages carry the script; a stylesheet or image request need not walk the sources.
+        if request.endpoint not in ("livereload", "static"):
             g.sources_seen = fingerprint(folders)
 
     @app.after_request
