@@ -24,7 +24,7 @@ from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
 from slugify import slugify
 
-from flaskguide import assets, hosting, livereload, relative
+from flaskguide import assets, hosting, livereload, relative, search
 from flaskguide.build import build_site, terminal_progress
 from flaskguide.check import check_site
 from flaskguide.engine import template_error
@@ -89,8 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def reserved_names(app: Flask) -> frozenset[str]:
-    """First URL segments the app's own routes use, such as ``static``: no page may take them."""
-    names = {rule.rule.strip("/").split("/")[0] for rule in app.url_map.iter_rules()}
+    """First URL segments the app's own routes and the search index use: no page may take them."""
+    names = {rule.rule.strip("/").split("/")[0] for rule in app.url_map.iter_rules()} | {search.BUNDLES}
     return frozenset(name.casefold() for name in names if name and not name.startswith("<"))
 
 

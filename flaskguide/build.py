@@ -113,15 +113,26 @@ def build_site(
     with build_lock(out), cache_lock(cache):
         plan = engine.plan(app, cache)
         manifest = Manifest(plan.keys, app.config["SITE_SEARCH"])
-        if cache and manifest.matches(cache.load("manifests", manifest_name(out)), out):
+        previous = cache.load("manifests", manifest_name(out)) if cache else None
+        if manifest.matches(previous, out):
             # Every URL's inputs are as they were, and the output is as that build left it.
             return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
         recycle(out, staging)
         try:
-            used, rendered = freeze(app, plan, staging, cache, jobs, progress)
+            frozen = freeze(app, plan, staging, cache, jobs, progress)
+            used = frozen.keys()
             if app.config["SITE_SEARCH"]:
-                used |= search.index_site(staging, cache, jobs)
-            written, unchanged, removed, manifest.files = compare(staging, out)
+                known = getattr(previous, "searchable", {})
+                indexing = search.Indexing(staging, frozen.files, cache, jobs, known)
+                manifest.searchable = indexing.searchable
+                try:  # while Pagefind works, in processes of its own
+                    changes = compare(staging, out, skip=search.BUNDLES)
+                finally:
+                    used |= indexing.finish()
+                changes = changes.add(compare(staging, out, only=search.BUNDLES))
+            else:
+                changes = compare(staging, out)
+            manifest.files = changes.files
             swap_in(staging, out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -130,7 +141,9 @@ def build_site(
             cache.save("manifests", manifest_name(out), manifest)
             prune(app, cache, used | {manifest_name(out)})
     seconds = time.perf_counter() - started
-    return BuildReport(page_count, written, unchanged, removed, seconds, out, rendered)
+    return BuildReport(
+        page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
+    )
 
 
 def manifest_name(out: Path) -> str:
@@ -144,17 +157,18 @@ class Manifest:
     keys: dict[str, str | None]
     search: bool
     files: dict[str, tuple] = field(default_factory=dict)
+    searchable: dict[str, bool] = field(default_factory=dict)  # for each key, whether search indexes it
 
     def matches(self, previous: Manifest | None, out: Path) -> bool:
         if not isinstance(previous, Manifest) or (previous.keys, previous.search) != (self.keys, self.search):
             return False
-        self.files = previous.files
+        self.files, self.searchable = previous.files, getattr(previous, "searchable", {})
         return out.is_dir() and file_stats(out) == previous.files
 
 
 def freeze(
     app: Flask, plan: engine.Plan, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
-):
+) -> engine.Frozen:
     # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with warnings.catch_warnings():
@@ -162,7 +176,9 @@ def freeze(
         # A site of only a home page legitimately freezes nothing for the page view.
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
-            return engine.freeze(app, plan, staging, cache, jobs, progress)
+            # The search index sorts out its own folder: it keeps the sections that have not changed.
+            keep = (f"{search.BUNDLES}/",) if app.config["SITE_SEARCH"] else ()
+            return engine.freeze(app, plan, staging, cache, jobs, progress, keep)
         except engine.RenderError as error:  # a template's file and line, or the URL that failed
             raise click.ClickException(str(error)) from None
 
@@ -177,14 +193,34 @@ def prune(app: Flask, cache: Cache, used: set[str]) -> None:
     cache.prune("manifests", used)
 
 
-def compare(new: Path, old: Path) -> tuple[int, int, int, dict[str, tuple]]:
-    """Count files written (new or changed), unchanged and removed against the previous build."""
-    new_files = file_stats(new)
-    old_files = file_stats(old) if old.is_dir() else {}
+@dataclass
+class Changes:
+    """A new build against the previous one: files written (new or changed), unchanged, removed;
+    and every new file's identity (see :func:`file_stats`)."""
+
+    written: int
+    unchanged: int
+    removed: int
+    files: dict[str, tuple]
+
+    def add(self, other: Changes) -> Changes:
+        return Changes(
+            self.written + other.written,
+            self.unchanged + other.unchanged,
+            self.removed + other.removed,
+            {**self.files, **other.files},
+        )
+
+
+def compare(new: Path, old: Path, skip: str = "", only: str = "") -> Changes:
+    """Compare the files of a new build with the previous one's (``skip`` and ``only`` as in
+    :func:`file_stats`)."""
+    new_files = file_stats(new, skip, only)
+    old_files = file_stats(old, skip, only) if old.is_dir() else {}
     unchanged = sum(
         1 for name in new_files.keys() & old_files.keys() if same_file(new, old, name, new_files, old_files)
     )
-    return len(new_files) - unchanged, unchanged, len(old_files.keys() - new_files.keys()), new_files
+    return Changes(len(new_files) - unchanged, unchanged, len(old_files.keys() - new_files.keys()), new_files)
 
 
 def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict) -> bool:

@@ -58,13 +58,20 @@ def code_digest() -> str:
     return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
 
 
-def file_stats(folder: Path) -> dict[str, tuple]:
-    """Every file under ``folder``: its relative path and (device, inode, size, modification time)."""
-    stats, pending = {}, [(str(folder), "")]
+def file_stats(folder: Path, skip: str = "", only: str = "") -> dict[str, tuple]:
+    """Every file under ``folder``: its relative path and (device, inode, size, modification time).
+
+    ``skip`` leaves out a top-level folder; ``only`` lists that top-level folder alone.
+    """
+    if only and not (folder / only).is_dir():
+        return {}
+    stats, pending = {}, [(str(folder / only), f"{only}/") if only else (str(folder), "")]
     while pending:
         path, prefix = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
+                if skip and path == str(folder) and entry.name == skip:
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((entry.path, f"{prefix}{entry.name}/"))
                 else:

@@ -114,10 +114,13 @@ def output_path(freezer, staging: Path, url: str) -> Path:
     return staging / output_name(freezer, url)
 
 
-def reuse_tree(staging: Path, wanted: set[str]) -> dict[str, tuple]:
-    """Clear from a recycled folder what this build will not write; return what remains."""
+def reuse_tree(staging: Path, wanted: set[str], keep: tuple[str, ...] = ()) -> dict[str, tuple]:
+    """Clear from a recycled folder what this build will not write; return what remains.
+
+    Files under the ``keep`` prefixes are left to the step that writes them (the search index).
+    """
     existing = file_stats(staging)
-    for name in sorted(existing.keys() - wanted):
+    for name in sorted(name for name in existing.keys() - wanted if not name.startswith(keep)):
         path = staging / name
         path.unlink()
         folder = path.parent
@@ -134,6 +137,18 @@ class Plan:
     keys: dict[str, str | None]
 
 
+@dataclass
+class Frozen:
+    """What a freeze wrote: each file (relative to the output) with its URL's key, and how many
+    URLs were rendered rather than taken from the cache."""
+
+    files: dict[str, str | None]
+    rendered: int
+
+    def keys(self) -> set[str]:
+        return {key for key in self.files.values() if key}
+
+
 def plan(app: Flask, cache: Cache | None) -> Plan:
     """Ask Frozen-Flask's URL generators for every URL, and work out each one's key."""
     freezer = app.extensions["freezer"]
@@ -144,13 +159,19 @@ def plan(app: Flask, cache: Cache | None) -> Plan:
 
 
 def freeze(
-    app: Flask, plan: Plan, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
-) -> tuple[set[str], int]:
-    """Write every URL into ``staging``; return the cache keys used and how many were rendered."""
+    app: Flask,
+    plan: Plan,
+    staging: Path,
+    cache: Cache | None,
+    jobs: int,
+    progress: Progress | None,
+    keep: tuple[str, ...] = (),
+) -> Frozen:
+    """Write every URL into ``staging``, leaving recycled files under ``keep`` for a later step."""
     freezer = app.extensions["freezer"]
     app.config["FREEZER_DESTINATION"] = str(staging)
     urls, url_keys = list(plan.keys), plan.keys
-    existing = reuse_tree(staging, {output_name(freezer, url) for url in urls})
+    existing = reuse_tree(staging, {output_name(freezer, url) for url in urls}, keep)
     done = 0
 
     def tick(url: str) -> None:
@@ -180,7 +201,7 @@ def freeze(
         for url in rendered:
             if url_keys.get(url):
                 cache.store("responses", url_keys[url], output_path(freezer, staging, url))
-    return {key for key in url_keys.values() if key}, len(rendered)
+    return Frozen({output_name(freezer, url): url_keys.get(url) for url in rendered + urls}, len(rendered))
 
 
 # The app a forked worker renders with; set in the parent just before the workers start.

@@ -165,7 +165,8 @@ def test_page_and_folder_index_colliding(fails, write_page):
 
 
 @pytest.mark.parametrize(
-    "name", ["static.md", "Static/x.md", "tags.md", "search/x.md", "feed.xml.md", "404.html.md"]
+    "name",
+    ["static.md", "Static/x.md", "tags.md", "search/x.md", "pagefind/x.md", "feed.xml.md", "404.html.md"],
 )
 def test_page_colliding_with_a_route_of_the_app(fails, write_page, name):
     write_page(name, "title: Taken")

@@ -1,5 +1,6 @@
 """The build engine: atomic, reproducible, parallel and incremental, never serving stale HTML."""
 
+import gzip
 import os
 import shutil
 import signal
@@ -10,6 +11,8 @@ import time
 import click
 import pytest
 from conftest import PROJECT, snapshot
+
+from flaskguide import search
 
 
 @pytest.fixture
@@ -132,6 +135,43 @@ def test_template_edit(site, site_pages, pages_dir, tmp_path):
     rebuilt = build("out", str(tmp_path / "cache"))
     assert rebuilt == build("clean", None)
     assert "Every tag" in rebuilt["alpha/page-1/index.html"].decode()
+
+
+def test_edit_reindexes_only_its_own_section(site, site_pages, pages_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SECTION_SIZE", 3)  # alpha and beta get search bundles of their own
+    indexed = []
+    write_bundle = search.write_bundle
+    monkeypatch.setattr(
+        search, "write_bundle", lambda *args: indexed.append(args[2].name) or write_bundle(*args)
+    )
+
+    def edit():
+        with open(pages_dir / "alpha/page-2.md", "a") as page:
+            page.write("\nA sentence about zeppelins.\n")
+
+    first, _ = incremental_build(site, pages_dir, tmp_path)
+    assert sorted(indexed) == ["s-alpha", "s-beta", "site"]
+    indexed.clear()
+    edit()
+    rebuilt, _ = incremental_build(site, pages_dir, tmp_path)
+    assert indexed == ["s-alpha"]
+    assert rebuilt == clean_build(site, pages_dir, tmp_path)
+    beta = {name for name in first if name.startswith("pagefind/s-beta/")}
+    assert beta and all(rebuilt[name] == first[name] for name in beta)
+    fragments = [
+        gzip.decompress(rebuilt[name]) for name in rebuilt if name.startswith("pagefind/s-alpha/fragment/")
+    ]
+    assert any(b"zeppelins" in fragment for fragment in fragments)
+
+
+def test_pagefind_settings_from_the_environment_do_not_change_the_index(
+    site, site_pages, pages_dir, tmp_path, monkeypatch
+):
+    plain = clean_build(site, pages_dir, tmp_path, name="plain")
+    monkeypatch.setenv("PAGEFIND_FORCE_LANGUAGE", "fr")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pagefind.yml").write_text("exclude_selectors: ['h2']\n")
+    assert clean_build(site, pages_dir, tmp_path, name="configured") == plain
 
 
 def test_parallel_output_is_identical_to_serial(site, site_pages, pages_dir, tmp_path):
