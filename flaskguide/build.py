@@ -18,7 +18,7 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
-from .cache import Cache, file_stats, sha256
+from .cache import Cache, copy_tree, file_stats, sha256
 from .engine import Progress
 
 
@@ -140,6 +140,10 @@ def build_site(
         if cache and prune_cache:
             cache.save("manifests", manifest_name(out), manifest)
             prune(app, cache, used | {manifest_name(out)})
+            if not beside(out, "old").exists():
+                # A first build leaves the next one a tree of links to start from, as every
+                # later build does: the first edit need not make thousands of folders anew.
+                copy_tree(out, beside(out, "old"))
     seconds = time.perf_counter() - started
     return BuildReport(
         page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
