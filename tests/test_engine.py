@@ -164,6 +164,32 @@ def test_edit_reindexes_only_its_own_section(site, site_pages, pages_dir, tmp_pa
     assert any(b"zeppelins" in fragment for fragment in fragments)
 
 
+def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
+    site, site_pages, pages_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(search, "SECTION_SIZE", 3)  # alpha (4 pages) and beta (5) get bundles
+    running, together = set(), set()
+    write_bundle = search.write_bundle
+
+    def recording(executable, site_dir, bundle, files):
+        running.add(bundle.name)
+        together.add(frozenset(running))
+        time.sleep(0.1)  # long enough for another thread to start, were it allowed to
+        try:
+            write_bundle(executable, site_dir, bundle, files)
+        finally:
+            running.discard(bundle.name)
+
+    monkeypatch.setattr(search, "write_bundle", recording)
+    for budget in (6, 100):  # room for one section at a time, then for all of them
+        monkeypatch.setattr(search, "PAGES_AT_ONCE", budget)
+        together.clear()
+        app = make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None)
+        site.build_site(app, tmp_path / "out", jobs=3)
+        overlapped = any({"s-alpha", "s-beta"} <= group for group in together)
+        assert overlapped == (budget == 100)
+
+
 def test_pagefind_settings_from_the_environment_do_not_change_the_index(
     site, site_pages, pages_dir, tmp_path, monkeypatch
 ):
