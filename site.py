@@ -148,6 +148,10 @@ class View:
 class Views:
     """The site's pages as pure functions of the content; None means there is no such page."""
 
+    # Endpoints that serve a file, not a view: one from static/ (whose bytes every cache key
+    # covers) or the code stylesheet (named by a hash of its content).
+    FILES = frozenset({"static", "code_css_file"})
+
     def __init__(self, pages: GuidePages) -> None:
         self.pages = pages
 

@@ -82,8 +82,10 @@ class Keys:
         return plain(value)
 
     def key(self, url: str) -> str | None:
-        """The key of a URL a view renders; None for URLs served otherwise (static files)."""
+        """The key of a URL; None for a URL that no view or known file serves."""
         endpoint, args = self.adapter.match(url)
+        if endpoint in self.views.FILES:
+            return sha256(self.site, url)
         view = getattr(self.views, endpoint, None)
         if view is None:
             return None
