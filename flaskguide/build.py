@@ -112,7 +112,7 @@ def build_site(
     staging = beside(out, "new")
     with build_lock(out), cache_lock(cache):
         plan = engine.plan(app, cache)
-        manifest = Manifest(plan.keys, app.config["SITE_SEARCH"])
+        manifest = Manifest(plan.keys, search.pagefind_version() if app.config["SITE_SEARCH"] else None)
         previous = cache.load("manifests", manifest_name(out)) if cache else None
         if manifest.matches(previous, out):
             # Every URL's inputs are as they were, and the output is as that build left it.
@@ -127,8 +127,10 @@ def build_site(
                 manifest.searchable = indexing.searchable
                 try:  # while Pagefind works, in processes of its own
                     changes = compare(staging, out, skip=search.BUNDLES)
-                finally:
                     used |= indexing.finish()
+                except BaseException:
+                    indexing.cancel()
+                    raise
                 changes = changes.add(compare(staging, out, only=search.BUNDLES))
             else:
                 changes = compare(staging, out)
@@ -140,10 +142,7 @@ def build_site(
         if cache and prune_cache:
             cache.save("manifests", manifest_name(out), manifest)
             prune(app, cache, used | {manifest_name(out)})
-            if not beside(out, "old").exists():
-                # A first build leaves the next one a tree of links to start from, as every
-                # later build does: the first edit need not make thousands of folders anew.
-                copy_tree(out, beside(out, "old"))
+            leave_tree_to_recycle(out)
     seconds = time.perf_counter() - started
     return BuildReport(
         page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
@@ -159,14 +158,14 @@ class Manifest:
     """What a build was made from (each URL's key) and what it wrote (each file's identity)."""
 
     keys: dict[str, str | None]
-    search: bool
+    search: str | None  # the version of Pagefind that indexed the build, if it has a search index
     files: dict[str, tuple] = field(default_factory=dict)
     searchable: dict[str, bool] = field(default_factory=dict)  # for each key, whether search indexes it
 
     def matches(self, previous: Manifest | None, out: Path) -> bool:
         if not isinstance(previous, Manifest) or (previous.keys, previous.search) != (self.keys, self.search):
             return False
-        self.files, self.searchable = previous.files, getattr(previous, "searchable", {})
+        self.files = previous.files
         return out.is_dir() and file_stats(out) == previous.files
 
 
@@ -252,6 +251,19 @@ def swap_in(staging: Path, out: Path) -> None:
             old.rename(out)  # interrupted between the two renames: put the previous build back
         raise
     beside(out, "built").touch()
+
+
+def leave_tree_to_recycle(out: Path) -> None:
+    """After a first build, a tree of links for the next build to start from, as every later
+    build leaves one: the first edit need not make thousands of folders anew. Only a help: a
+    failure here (a full disk, say) leaves nothing behind and fails nothing."""
+    old = beside(out, "old")
+    if old.exists():
+        return
+    try:
+        copy_tree(out, old)
+    except OSError:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def recycle(out: Path, staging: Path) -> None:

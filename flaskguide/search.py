@@ -9,7 +9,7 @@ the others (``pagefind.mergeIndex``), listed in ``pagefind/bundles.json``.
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 import json
 import os
 import shutil
@@ -24,16 +24,15 @@ from pathlib import Path
 import click
 from pagefind.service import get_executable
 
-from .cache import Cache, copy_tree, sha256, temporary_name
+from .cache import Cache, copy_tree, link_or_copy, sha256, temporary_name
 
 BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
 MARKER = b"data-pagefind-body"  # only pages that mark their body are searchable
 CONFIG = {"exclude_selectors": [".heading-link"]}  # "#" anchors would show in excerpts
-# Pagefind holds about 0.3 MB for each page it indexes: with at most this many pages in its
-# processes at once, a 10,000-page build stays well under 400 MB, whatever --jobs says.
-PAGES_AT_ONCE = 800
-ENTRY = "pagefind-entry.json"  # a bundle's first file: it names the others by their hashes
+# Pagefind holds about 0.3 MB for each page it indexes: no bundle has more pages than this, nor
+# have its processes at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
+BUNDLE_LIMIT = 800
 
 
 def searchable(
@@ -62,44 +61,61 @@ def searchable(
 
 
 def sections(files: list[str]) -> dict[str, list[str]]:
-    """Group files by top-level folder; small folders and top-level files share one group."""
+    """Group the files to index into bundles of at most ``BUNDLE_LIMIT`` pages.
+
+    A top-level folder of ``SECTION_SIZE`` pages or more is a bundle of its own (``s-guide``), cut
+    into equal parts (``p1-guide``, ``p2-guide``, ...) when larger than the limit. Smaller folders
+    and the top-level pages share bundles (``site``, ``site-2``, ...), filled folder by folder.
+    """
     by_folder: dict[str, list[str]] = defaultdict(list)
-    for relative in files:
-        folder = relative.split("/")[0] if "/" in relative else ""
-        by_folder[folder].append(relative)
-    groups: dict[str, list[str]] = defaultdict(list)
+    for relative in sorted(files):
+        by_folder[relative.split("/")[0] if "/" in relative else ""].append(relative)
+    shared: list[list[str]] = [[]]
+    own: dict[str, list[str]] = {}
     for folder, members in sorted(by_folder.items()):
-        name = f"s-{folder}" if folder and len(members) >= SECTION_SIZE else "site"
-        groups[name].extend(members)
-    return dict(groups)
+        if folder and len(members) >= SECTION_SIZE:
+            parts = -(-len(members) // BUNDLE_LIMIT)
+            size = -(-len(members) // parts)
+            for index in range(parts):
+                name = f"s-{folder}" if parts == 1 else f"p{index + 1}-{folder}"
+                own[name] = members[index * size : (index + 1) * size]
+            continue
+        if shared[-1] and len(shared[-1]) + len(members) > BUNDLE_LIMIT:
+            shared.append([])
+        for relative in members:  # only the top-level pages can outgrow a bundle on their own
+            if len(shared[-1]) == BUNDLE_LIMIT:
+                shared.append([])
+            shared[-1].append(relative)
+    named = {"site" if index == 0 else f"site-{index + 1}": group for index, group in enumerate(shared)}
+    return {**{name: group for name, group in named.items() if group}, **own}
 
 
 class Indexing:
-    """The search index of ``site``, under way: stored bundles put in place, Pagefind writing the rest.
+    """The search index of a build, under way: stored bundles put in place, Pagefind writing the rest.
 
     ``files`` maps each file the build wrote to its URL's cache key (or None); ``known`` is the
     last build's record of which keys are searchable. Pagefind runs in processes of its own, so
-    the build goes on meanwhile; :meth:`finish` waits for it. A bundle already in place (left by
-    the build this one recycles) and identical to the stored one is kept: an edit rewrites only
-    its own section's files.
+    the build goes on meanwhile; :meth:`finish` waits for it, :meth:`cancel` stops it. A bundle
+    already in place (left by the build this one recycles) and identical to the stored one is
+    kept: an edit rewrites only its own section's files.
     """
 
     def __init__(
         self, site: Path, files: dict[str, str | None], cache: Cache | None, jobs: int, known: dict[str, bool]
     ) -> None:
-        self.site, self.cache, self.output = site, cache, site / BUNDLES
+        self.cache, self.output = cache, site / BUNDLES
         hashes, self.searchable = searchable(site, files, known)
         self.groups = sections(list(hashes))
-        version = importlib.metadata.version("pagefind")
         self.keys = {
             name: sha256(
-                "pagefind", version, CONFIG, name, [(relative, hashes[relative]) for relative in group]
+                "pagefind", pagefind_version(), CONFIG, name, [(file, hashes[file]) for file in group]
             )
             for name, group in self.groups.items()
         }
         self.missing = self.place_stored_bundles()
-        self.pool = ThreadPoolExecutor(max(1, jobs))
-        self.running = start_bundles(self.pool, site, self.output, self.missing)
+        self.pagefind = Pagefind(site, self.output, jobs)
+        for name in sorted(self.missing, key=lambda name: (-len(self.missing[name]), name)):  # largest first
+            self.pagefind.start(name, self.missing[name])
 
     def place_stored_bundles(self) -> dict[str, list[str]]:
         """Put each stored bundle in place; return the groups Pagefind must index."""
@@ -111,74 +127,130 @@ class Indexing:
         for name, group in self.groups.items():
             bundle = self.output / name
             stored = self.cache.path("search", self.keys[name]) if self.cache else None
-            if stored is None or not stored.is_dir():
-                shutil.rmtree(bundle, ignore_errors=True)
-                missing[name] = group
-            elif not same_tree(stored, bundle):
-                shutil.rmtree(bundle, ignore_errors=True)
+            if stored is not None and stored.is_dir() and same_tree(stored, bundle):
+                continue
+            if bundle.exists():
+                shutil.rmtree(bundle)  # never write into files the cache may share
+            if stored is not None and stored.is_dir():
                 copy_tree(stored, bundle)
+            else:
+                missing[name] = group
         return missing
 
     def finish(self) -> set[str]:
         """Wait for Pagefind, store its bundles, list every bundle; return the cache keys used."""
-        try:
-            for future in self.running:
-                future.result()
-        finally:
-            self.pool.shutdown()
+        self.pagefind.wait()
         if self.cache:
             for name in self.missing:
                 store(self.cache, self.keys[name], self.output / name)
         (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
         return set(self.keys.values())
 
+    def cancel(self) -> None:
+        self.pagefind.stop()
+
 
 def same_tree(stored: Path, bundle: Path) -> bool:
-    """Whether ``bundle`` holds the stored bundle's files: the same names, and its entry file the
-    very same file (a hard link). Pagefind names its other files after their content."""
-    if not (bundle / ENTRY).is_file():
-        return False
-    same_entry = os.path.samestat(os.stat(bundle / ENTRY), os.stat(stored / ENTRY))
-    return same_entry and file_names(bundle) == file_names(stored)
+    """Whether ``bundle`` is made of the stored bundle's very files (hard links), and only them."""
+    return bundle.is_dir() and inodes(bundle) == inodes(stored)
 
 
-def file_names(folder: Path) -> set[str]:
-    return {
-        os.path.relpath(os.path.join(current, name), folder)
-        for current, _, names in os.walk(folder)
-        for name in names
-    }
+def inodes(folder: Path) -> dict[str, int]:
+    """Each file under ``folder`` and its inode (which the directory listing gives for free)."""
+    found, pending = {}, [(str(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    found[prefix + entry.name] = entry.inode()
+    return found
 
 
-def glob(files: list[str]) -> str:
-    """A Pagefind (Wax) pattern for the top-level files and folders ``files`` lie in."""
-    tops = sorted({relative.split("/")[0] for relative in files})
-    patterns = [top if top.endswith(".html") else f"{top}/**/*.html" for top in tops]
-    return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
-
-
-def start_bundles(pool: ThreadPoolExecutor, site: Path, output: Path, groups: dict[str, list[str]]) -> list:
-    """Start indexing the groups, as many Pagefind processes at a time as the pool has threads
-    and the page budget allows."""
-    if not groups:
-        return []
+def pagefind_program() -> tuple[str, str]:
+    """The Pagefind program and the version it reports (part of every search bundle's key)."""
     executable = get_executable()
     if executable is None:
         raise click.ClickException(
-            "pagefind is not installed: pip install pagefind[bin], or build with --no-search"
+            "the pagefind program is missing: reinstall with 'pip install .', or build with --no-search"
         )
-    budget = Budget(PAGES_AT_ONCE)
-    order = sorted(groups, key=lambda name: (-len(groups[name]), name))  # the largest first
+    return str(executable), program_version(str(executable))
 
-    def index(name: str) -> None:
-        with budget.take(len(groups[name])):
-            write_bundle(executable, site, output / name, groups[name])
 
-    return [pool.submit(index, name) for name in order]
+@functools.cache
+def program_version(executable: str) -> str:
+    try:
+        done = subprocess.run([executable, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(f"cannot run pagefind ({executable}): {error}") from None
+    return done.stdout.strip()
+
+
+def pagefind_version() -> str:
+    return pagefind_program()[1]
+
+
+class Pagefind:
+    """Pagefind's command-line program, run for one bundle at a time in each of ``jobs`` threads.
+
+    (Its Python service waits a tenth of a second before reading each reply, which made an
+    edit's re-index of one section take twice as long as the work itself.) No more than
+    ``BUNDLE_LIMIT`` pages are in its processes at once: each holds about 0.3 MB a page.
+    """
+
+    def __init__(self, site: Path, output: Path, jobs: int) -> None:
+        self.site, self.output = site, output
+        self.pool = ThreadPoolExecutor(max(1, jobs))
+        self.futures: list = []
+        self.budget = Budget(BUNDLE_LIMIT)
+        self.processes: set[subprocess.Popen] = set()
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+
+    def start(self, name: str, files: list[str]) -> None:
+        self.futures.append(self.pool.submit(self.index, name, files))
+
+    def index(self, name: str, files: list[str]) -> None:
+        with self.budget.take(len(files)):
+            if not self.stopped.is_set():
+                write_bundle(self, name, files)
+
+    def run(self, command: list[str], **options) -> tuple[int, str]:
+        """Run one Pagefind process, unless the indexing was stopped; its status and messages."""
+        with self.lock:
+            if self.stopped.is_set():
+                return 0, ""
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **options)
+            self.processes.add(process)
+        try:
+            output = process.communicate()[0].decode(errors="replace")
+        finally:
+            with self.lock:
+                self.processes.discard(process)
+        return process.returncode, output
+
+    def wait(self) -> None:
+        try:
+            for future in self.futures:
+                future.result()
+        except BaseException:
+            self.stop()
+            raise
+        self.pool.shutdown()
+
+    def stop(self) -> None:
+        """Start nothing more, end the running processes, and wait for the threads."""
+        with self.lock:
+            self.stopped.set()
+            for process in self.processes:
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
 
 
 class Budget:
-    """At most ``limit`` pages in Pagefind processes at once; a bigger group runs alone."""
+    """At most ``limit`` pages in Pagefind processes at once."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.used = limit, 0
@@ -198,29 +270,34 @@ class Budget:
                 self.condition.notify_all()
 
 
-def write_bundle(executable: Path, site: Path, bundle: Path, files: list[str]) -> None:
-    """One bundle from the command-line Pagefind.
+def write_bundle(pagefind: Pagefind, name: str, files: list[str]) -> None:
+    """Index ``files`` into the bundle ``name``.
 
-    Its Python service waits a tenth of a second before reading each reply, which made an
-    edit's re-index of one section take twice as long as the work itself.
+    Pagefind reads a folder of hard links to exactly those files (a pattern would need escaping
+    for every name a page may have); the links keep the files' paths, so its URLs are the site's.
     """
-    command = [str(executable), "--site", str(site), "--glob", glob(files), "--output-path", str(bundle)]
-    for selector in CONFIG["exclude_selectors"]:
-        command += ["--exclude-selectors", selector]
-    # Pagefind also reads settings from PAGEFIND_* variables and a pagefind.yml in its folder:
-    # neither may change a build behind the cache's back.
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
-    done = subprocess.run(
-        [*command, "--silent"],
-        cwd=bundle.parent,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-        raise click.ClickException(f"pagefind could not index {bundle.name}: {detail[0]}")
+    pages = pagefind.output / f".{name}.pages"
+    shutil.rmtree(pages, ignore_errors=True)
+    try:
+        for relative in files:
+            (pages / relative).parent.mkdir(parents=True, exist_ok=True)
+            link_or_copy(pagefind.site / relative, pages / relative)
+        command = [pagefind_program()[0], "--site", str(pages), "--output-path", str(pagefind.output / name)]
+        for selector in CONFIG["exclude_selectors"]:
+            command += ["--exclude-selectors", selector]
+        # Pagefind also reads settings from PAGEFIND_* variables and a pagefind.yml in its folder:
+        # neither may change a build behind the cache's back.
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("PAGEFIND_")}
+        status, output = pagefind.run([*command, "--silent"], cwd=pagefind.output, env=environment)
+    finally:
+        shutil.rmtree(pages, ignore_errors=True)
+    if status < 0:
+        problem = f"it was stopped by signal {-status}{' (out of memory?)' if status == -9 else ''}"
+    elif status > 0:
+        problem = (output.strip().splitlines() or [f"it exited with status {status}"])[-1]
+    else:
+        return
+    raise click.ClickException(f"pagefind could not index {len(files)} pages ({files[0]}, ...): {problem}")
 
 
 def store(cache: Cache, key: str, bundle: Path) -> None:
@@ -228,6 +305,9 @@ def store(cache: Cache, key: str, bundle: Path) -> None:
     temporary = temporary_name(stored)
     shutil.rmtree(temporary, ignore_errors=True)
     copy_tree(bundle, temporary)
+    for current, _, names in os.walk(temporary):
+        for file in names:  # read-only, as every stored file: builds share it
+            os.chmod(os.path.join(current, file), 0o444)
     if stored.exists():
         shutil.rmtree(temporary)
     else:

@@ -1,6 +1,7 @@
 """The build engine: atomic, reproducible, parallel and incremental, never serving stale HTML."""
 
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -141,9 +142,7 @@ def test_edit_reindexes_only_its_own_section(site, site_pages, pages_dir, tmp_pa
     monkeypatch.setattr(search, "SECTION_SIZE", 3)  # alpha and beta get search bundles of their own
     indexed = []
     write_bundle = search.write_bundle
-    monkeypatch.setattr(
-        search, "write_bundle", lambda *args: indexed.append(args[2].name) or write_bundle(*args)
-    )
+    monkeypatch.setattr(search, "write_bundle", lambda *args: indexed.append(args[1]) or write_bundle(*args))
 
     def edit():
         with open(pages_dir / "alpha/page-2.md", "a") as page:
@@ -171,23 +170,56 @@ def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
     running, together = set(), set()
     write_bundle = search.write_bundle
 
-    def recording(executable, site_dir, bundle, files):
-        running.add(bundle.name)
+    def recording(pagefind, name, files):
+        running.add(name)
         together.add(frozenset(running))
         time.sleep(0.1)  # long enough for another thread to start, were it allowed to
         try:
-            write_bundle(executable, site_dir, bundle, files)
+            write_bundle(pagefind, name, files)
         finally:
-            running.discard(bundle.name)
+            running.discard(name)
 
     monkeypatch.setattr(search, "write_bundle", recording)
     for budget in (6, 100):  # room for one section at a time, then for all of them
-        monkeypatch.setattr(search, "PAGES_AT_ONCE", budget)
+        monkeypatch.setattr(search, "BUNDLE_LIMIT", budget)
         together.clear()
         app = make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None)
         site.build_site(app, tmp_path / "out", jobs=3)
         overlapped = any({"s-alpha", "s-beta"} <= group for group in together)
         assert overlapped == (budget == 100)
+
+
+def test_no_search_bundle_is_larger_than_the_limit(site, site_pages, pages_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SECTION_SIZE", 5)  # beta (5 pages) is a section, alpha (4) is not
+    monkeypatch.setattr(search, "BUNDLE_LIMIT", 3)
+    out = tmp_path / "out"
+    site.build_site(make_app(site, pages_dir, tmp_path), out)
+    bundles = json.loads((out / "pagefind/bundles.json").read_text())
+    sizes = {name: len(list((out / "pagefind" / name / "fragment").iterdir())) for name in bundles}
+    searchable = [path for path in out.rglob("*.html") if b"data-pagefind-body" in path.read_bytes()]
+    assert max(sizes.values()) <= 3
+    assert sum(sizes.values()) == len(searchable)
+    assert {"p1-beta/", "p2-beta/"} <= set(bundles) and "s-beta/" not in bundles
+
+
+def test_a_failing_search_index_fails_the_build_and_keeps_the_previous_one(
+    site, site_pages, pages_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    site.build_site(make_app(site, pages_dir, tmp_path), out)
+    before = snapshot(out)
+    fake = tmp_path / "pagefind"
+    fake.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && echo "pagefind 0.0.1" && exit 0\necho "Error: disk on fire"\nexit 3\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    with pytest.raises(
+        click.ClickException, match=r"pagefind could not index \d+ pages .*: Error: disk on fire"
+    ):
+        site.build_site(make_app(site, pages_dir, tmp_path), out)
+    assert snapshot(out) == before
+    assert not (tmp_path / ".out.new").exists()
 
 
 def test_pagefind_settings_from_the_environment_do_not_change_the_index(
