@@ -111,9 +111,10 @@ def build_site(
     cache = Cache(Path(folder)) if folder else None
     staging = beside(out, "new")
     with build_lock(out), cache_lock(cache):
-        plan = engine.plan(app, cache)
-        manifest = Manifest(plan.keys, search.pagefind_version() if app.config["SITE_SEARCH"] else None)
         previous = cache.load("manifests", manifest_name(out)) if cache else None
+        previous = previous if isinstance(getattr(previous, "plan", None), engine.Plan) else None
+        plan = engine.plan(app, cache, previous.plan if previous else None)
+        manifest = Manifest(plan, search.pagefind_version() if app.config["SITE_SEARCH"] else None)
         if manifest.matches(previous, out):
             # Every URL's inputs are as they were, and the output is as that build left it.
             return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
@@ -157,13 +158,13 @@ def manifest_name(out: Path) -> str:
 class Manifest:
     """What a build was made from (each URL's key) and what it wrote (each file's identity)."""
 
-    keys: dict[str, str | None]
+    plan: engine.Plan
     search: str | None  # the version of Pagefind that indexed the build, if it has a search index
     files: dict[str, tuple] = field(default_factory=dict)
     searchable: dict[str, bool] = field(default_factory=dict)  # for each key, whether search indexes it
 
     def matches(self, previous: Manifest | None, out: Path) -> bool:
-        if not isinstance(previous, Manifest) or (previous.keys, previous.search) != (self.keys, self.search):
+        if previous is None or (previous.plan.keys, previous.search) != (self.plan.keys, self.search):
             return False
         self.files = previous.files
         return out.is_dir() and file_stats(out) == previous.files

@@ -14,7 +14,7 @@ import os
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from unicodedata import normalize
@@ -43,6 +43,7 @@ class Keys:
         self.views = app.extensions["views"]
         self.adapter = app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
+        self.urls_of: dict[str, list[str]] = {}  # each page's own URLs, found while computing keys
         self.site = self.site_digest()
 
     def site_digest(self) -> str:
@@ -92,10 +93,34 @@ class Keys:
         found = view(**args)
         if found is None:
             return None
+        if isinstance(found.context.get("page"), Page):
+            self.urls_of.setdefault(found.context["page"].path, []).append(url)
         context = sorted(
             (name, self.digest(value, primary=name == "page")) for name, value in found.context.items()
         )
         return sha256(self.site, url, found.template, found.mimetype, context)
+
+    def inputs(self) -> str:
+        """Everything any key depends on but the pages' bodies: what every page shows in lists
+        (and so which pages there are), and what every page depends on."""
+        return sha256(self.site, sorted((page.path, self.listing(page)) for page in self.pages))
+
+    def bodies(self) -> dict[str, tuple[str, list[str]]]:
+        """Each page's source hash, and the URLs whose key it is part of (its own)."""
+        return {page.path: (page.source_sha, self.urls_of.get(page.path, [])) for page in self.pages}
+
+    def update(self, previous: Plan) -> Plan | None:
+        """``previous``, with new keys for the URLs of the pages whose source changed; None when a
+        page is not in it (its inputs should then have differed)."""
+        keys, bodies = dict(previous.keys), {}
+        for page in self.pages:
+            if page.path not in previous.bodies:
+                return None
+            source, urls = previous.bodies[page.path]
+            if source != page.source_sha:
+                keys.update((url, self.key(url)) for url in urls)
+            bodies[page.path] = (page.source_sha, urls)
+        return Plan(keys, previous.inputs, bodies)
 
 
 def plain(value: object) -> object:
@@ -137,6 +162,8 @@ class Plan:
     """Every URL to write, and its cache key (None where the cache does not apply)."""
 
     keys: dict[str, str | None]
+    inputs: str | None = None  # see Keys.inputs
+    bodies: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # see Keys.bodies
 
 
 @dataclass
@@ -151,13 +178,25 @@ class Frozen:
         return {key for key in self.files.values() if key}
 
 
-def plan(app: Flask, cache: Cache | None) -> Plan:
-    """Ask Frozen-Flask's URL generators for every URL, and work out each one's key."""
+def plan(app: Flask, cache: Cache | None, previous: Plan | None = None) -> Plan:
+    """Ask Frozen-Flask's URL generators for every URL, and work out each one's key.
+
+    When nothing changed since the ``previous`` plan but some pages' bodies (the same code,
+    templates and settings; the same pages, each showing the same in lists), the URLs are the
+    same, and only those pages' own URLs need new keys: a body shows on its own page alone.
+    """
     freezer = app.extensions["freezer"]
     with app.test_request_context():
+        if cache is None:
+            return Plan(dict.fromkeys(freezer.all_urls()))
+        keys = Keys(app)
+        inputs = keys.inputs()
+        if previous is not None and previous.inputs == inputs:
+            updated = keys.update(previous)
+            if updated is not None:
+                return updated
         urls = list(dict.fromkeys(freezer.all_urls()))
-        keys = Keys(app) if cache else None
-        return Plan({url: keys.key(url) if keys else None for url in urls})
+        return Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
 
 
 def freeze(
