@@ -119,30 +119,31 @@ def build_site(
             # Every URL's inputs are as they were, and the output is as that build left it.
             return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
         recycle(out, staging)
+        indexing = None
         try:
             frozen = freeze(app, plan, staging, cache, jobs, progress)
-            used = frozen.keys()
+            used = frozen.keys() | {manifest_name(out)}
             if app.config["SITE_SEARCH"]:
                 known = getattr(previous, "searchable", {})
                 indexing = search.Indexing(staging, frozen.files, cache, jobs, known)
                 manifest.searchable = indexing.searchable
-                try:  # while Pagefind works, in processes of its own
-                    changes = compare(staging, out, skip=search.BUNDLES)
-                    used |= indexing.finish()
-                except BaseException:
-                    indexing.cancel()
-                    raise
+                used |= set(indexing.keys.values())
+            # While Pagefind works, in processes of its own:
+            changes = compare(staging, out, skip=search.BUNDLES if indexing else "")
+            if cache and prune_cache:
+                prune(app, cache, used)
+            if indexing:
+                indexing.finish()
                 changes = changes.add(compare(staging, out, only=search.BUNDLES))
-            else:
-                changes = compare(staging, out)
             manifest.files = changes.files
             swap_in(staging, out)
         except BaseException:
+            if indexing:
+                indexing.cancel()
             shutil.rmtree(staging, ignore_errors=True)
             raise
         if cache and prune_cache:
             cache.save("manifests", manifest_name(out), manifest)
-            prune(app, cache, used | {manifest_name(out)})
             leave_tree_to_recycle(out)
     seconds = time.perf_counter() - started
     return BuildReport(
@@ -181,7 +182,7 @@ def freeze(
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         try:
             # The search index sorts out its own folder: it keeps the sections that have not changed.
-            keep = (f"{search.BUNDLES}/",) if app.config["SITE_SEARCH"] else ()
+            keep = search.BUNDLES if app.config["SITE_SEARCH"] else ""
             return engine.freeze(app, plan, staging, cache, jobs, progress, keep)
         except engine.RenderError as error:  # a template's file and line, or the URL that failed
             raise click.ClickException(str(error)) from None

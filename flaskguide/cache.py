@@ -80,6 +80,23 @@ def file_stats(folder: Path, skip: str = "", only: str = "") -> dict[str, tuple]
     return stats
 
 
+def file_inodes(folder: Path, skip: str = "") -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` (but the top-level folder ``skip``): its relative path and
+    (device, inode), which the directory listing gives without a stat of each file."""
+    device, found, pending = os.stat(folder).st_dev, {}, [(str(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if skip and path == str(folder) and entry.name == skip:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    found[prefix + entry.name] = (device, entry.inode())
+    return found
+
+
 def temporary_name(path: Path) -> Path:
     """A name beside ``path`` that no other process or thread writing the same file uses."""
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")

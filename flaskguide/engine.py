@@ -24,7 +24,7 @@ import jinja2
 from flask import Flask, url_for
 from flask_flatpages import Page
 
-from .cache import Cache, code_digest, file_stats, folder_digest, sha256
+from .cache import Cache, code_digest, file_inodes, folder_digest, sha256
 from .pages import description
 
 # Settings that change how a build runs but not a byte of its pages.
@@ -141,13 +141,12 @@ def output_path(freezer, staging: Path, url: str) -> Path:
     return staging / output_name(freezer, url)
 
 
-def reuse_tree(staging: Path, wanted: set[str], keep: tuple[str, ...] = ()) -> dict[str, tuple]:
-    """Clear from a recycled folder what this build will not write; return what remains.
-
-    Files under the ``keep`` prefixes are left to the step that writes them (the search index).
-    """
-    existing = file_stats(staging)
-    for name in sorted(name for name in existing.keys() - wanted if not name.startswith(keep)):
+def reuse_tree(staging: Path, wanted: set[str], keep: str = "") -> dict[str, tuple[int, int]]:
+    """Clear from a recycled folder what this build will not write; return what remains, with
+    the identity of each file. The top-level folder ``keep`` is left to the step that writes it
+    (the search index)."""
+    existing = file_inodes(staging, skip=keep)
+    for name in sorted(existing.keys() - wanted):
         path = staging / name
         path.unlink()
         folder = path.parent
@@ -206,9 +205,9 @@ def freeze(
     cache: Cache | None,
     jobs: int,
     progress: Progress | None,
-    keep: tuple[str, ...] = (),
+    keep: str = "",
 ) -> Frozen:
-    """Write every URL into ``staging``, leaving recycled files under ``keep`` for a later step."""
+    """Write every URL into ``staging``, leaving the recycled folder ``keep`` to a later step."""
     freezer = app.extensions["freezer"]
     app.config["FREEZER_DESTINATION"] = str(staging)
     urls, url_keys = list(plan.keys), plan.keys

@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 from pagefind.service import get_executable
 
-from .cache import Cache, copy_tree, link_or_copy, sha256, temporary_name
+from .cache import Cache, copy_tree, file_inodes, link_or_copy, sha256, temporary_name
 
 BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
@@ -137,14 +137,13 @@ class Indexing:
                 missing[name] = group
         return missing
 
-    def finish(self) -> set[str]:
-        """Wait for Pagefind, store its bundles, list every bundle; return the cache keys used."""
+    def finish(self) -> None:
+        """Wait for Pagefind, store its bundles, list every bundle."""
         self.pagefind.wait()
         if self.cache:
             for name in self.missing:
                 store(self.cache, self.keys[name], self.output / name)
         (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
-        return set(self.keys.values())
 
     def cancel(self) -> None:
         self.pagefind.stop()
@@ -152,21 +151,7 @@ class Indexing:
 
 def same_tree(stored: Path, bundle: Path) -> bool:
     """Whether ``bundle`` is made of the stored bundle's very files (hard links), and only them."""
-    return bundle.is_dir() and inodes(bundle) == inodes(stored)
-
-
-def inodes(folder: Path) -> dict[str, int]:
-    """Each file under ``folder`` and its inode (which the directory listing gives for free)."""
-    found, pending = {}, [(str(folder), "")]
-    while pending:
-        path, prefix = pending.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    found[prefix + entry.name] = entry.inode()
-    return found
+    return bundle.is_dir() and file_inodes(bundle) == file_inodes(stored)
 
 
 def pagefind_program() -> tuple[str, str]:
