@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,12 +129,13 @@ def build_site(
                 manifest.searchable = indexing.searchable
                 used |= set(indexing.keys.values())
             # While Pagefind works, in processes of its own:
-            changes = compare(staging, out, skip=search.BUNDLES if indexing else "")
+            changes = compare(staging, out, skip=indexing.busy() if indexing else ())
             if cache and prune_cache:
                 prune(app, cache, used)
             if indexing:
                 indexing.finish()
-                changes = changes.add(compare(staging, out, only=search.BUNDLES))
+                for folder in indexing.written():
+                    changes = changes.add(compare(staging, out, only=folder))
             manifest.files = changes.files
             swap_in(staging, out)
         except BaseException:
@@ -217,7 +218,7 @@ class Changes:
         )
 
 
-def compare(new: Path, old: Path, skip: str = "", only: str = "") -> Changes:
+def compare(new: Path, old: Path, skip: Collection[str] = (), only: str = "") -> Changes:
     """Compare the files of a new build with the previous one's (``skip`` and ``only`` as in
     :func:`file_stats`)."""
     new_files = file_stats(new, skip, only)

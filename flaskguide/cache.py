@@ -9,6 +9,7 @@ import os
 import pickle
 import shutil
 import threading
+from collections.abc import Collection
 from pathlib import Path
 
 CACHE_VERSION = "1"
@@ -58,10 +59,10 @@ def code_digest() -> str:
     return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
 
 
-def file_stats(folder: Path, skip: str = "", only: str = "") -> dict[str, tuple]:
+def file_stats(folder: Path, skip: Collection[str] = (), only: str = "") -> dict[str, tuple]:
     """Every file under ``folder``: its relative path and (device, inode, size, modification time).
 
-    ``skip`` leaves out a top-level folder; ``only`` lists that top-level folder alone.
+    ``skip`` names folders (relative paths) to leave out; ``only`` a folder to list alone.
     """
     if only and not (folder / only).is_dir():
         return {}
@@ -70,28 +71,26 @@ def file_stats(folder: Path, skip: str = "", only: str = "") -> dict[str, tuple]
         path, prefix = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
-                if skip and path == str(folder) and entry.name == skip:
-                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    if prefix + entry.name not in skip:
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
                 else:
                     info = entry.stat(follow_symlinks=False)
                     stats[prefix + entry.name] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     return stats
 
 
-def file_inodes(folder: Path, skip: str = "") -> dict[str, tuple[int, int]]:
-    """Every file under ``folder`` (but the top-level folder ``skip``): its relative path and
-    (device, inode), which the directory listing gives without a stat of each file."""
+def file_inodes(folder: Path, skip: Collection[str] = ()) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` (but the folders ``skip``): its relative path and (device,
+    inode), which the directory listing gives without a stat of each file."""
     device, found, pending = os.stat(folder).st_dev, {}, [(str(folder), "")]
     while pending:
         path, prefix = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
-                if skip and path == str(folder) and entry.name == skip:
-                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    if prefix + entry.name not in skip:
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
                 else:
                     found[prefix + entry.name] = (device, entry.inode())
     return found

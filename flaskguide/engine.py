@@ -145,7 +145,7 @@ def reuse_tree(staging: Path, wanted: set[str], keep: str = "") -> dict[str, tup
     """Clear from a recycled folder what this build will not write; return what remains, with
     the identity of each file. The top-level folder ``keep`` is left to the step that writes it
     (the search index)."""
-    existing = file_inodes(staging, skip=keep)
+    existing = file_inodes(staging, skip={keep})
     for name in sorted(existing.keys() - wanted):
         path = staging / name
         path.unlink()

@@ -113,6 +113,7 @@ class Indexing:
             for name, group in self.groups.items()
         }
         self.missing = self.place_stored_bundles()
+        (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
         self.pagefind = Pagefind(site, self.output, jobs)
         for name in sorted(self.missing, key=lambda name: (-len(self.missing[name]), name)):  # largest first
             self.pagefind.start(name, self.missing[name])
@@ -137,13 +138,20 @@ class Indexing:
                 missing[name] = group
         return missing
 
+    def busy(self) -> set[str]:
+        """The folders (relative to the site) Pagefind is writing or reading until :meth:`finish`."""
+        return {*self.written(), *(f"{BUNDLES}/{pages_folder(name)}" for name in self.missing)}
+
+    def written(self) -> list[str]:
+        """The bundles Pagefind writes, relative to the site."""
+        return [f"{BUNDLES}/{name}" for name in self.missing]
+
     def finish(self) -> None:
-        """Wait for Pagefind, store its bundles, list every bundle."""
+        """Wait for Pagefind, and store the bundles it wrote."""
         self.pagefind.wait()
         if self.cache:
             for name in self.missing:
                 store(self.cache, self.keys[name], self.output / name)
-        (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
 
     def cancel(self) -> None:
         self.pagefind.stop()
@@ -261,7 +269,7 @@ def write_bundle(pagefind: Pagefind, name: str, files: list[str]) -> None:
     Pagefind reads a folder of hard links to exactly those files (a pattern would need escaping
     for every name a page may have); the links keep the files' paths, so its URLs are the site's.
     """
-    pages = pagefind.output / f".{name}.pages"
+    pages = pagefind.output / pages_folder(name)
     shutil.rmtree(pages, ignore_errors=True)
     try:
         for relative in files:
@@ -283,6 +291,11 @@ def write_bundle(pagefind: Pagefind, name: str, files: list[str]) -> None:
     else:
         return
     raise click.ClickException(f"pagefind could not index {len(files)} pages ({files[0]}, ...): {problem}")
+
+
+def pages_folder(name: str) -> str:
+    """The folder of links to the pages Pagefind indexes into the bundle ``name``, beside it."""
+    return f".{name}.pages"
 
 
 def store(cache: Cache, key: str, bundle: Path) -> None:
