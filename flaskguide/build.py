@@ -126,16 +126,17 @@ def build_site(
             if app.config["SITE_SEARCH"]:
                 known = getattr(previous, "searchable", {})
                 indexing = search.Indexing(staging, frozen.files, cache, jobs, known)
-                manifest.searchable = indexing.searchable
-                used |= set(indexing.keys.values())
+                manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
+                used |= manifest.bundles
             # While Pagefind works, in processes of its own:
-            changes = compare(staging, out, skip=indexing.busy() if indexing else ())
+            before = previous.files if previous and out.is_dir() else None
+            changes = compare(staging, out, skip=indexing.busy() if indexing else (), old_files=before)
             if cache and prune_cache:
-                prune(app, cache, used)
+                prune(app, cache, used, plan, previous)
             if indexing:
                 indexing.finish()
                 for folder in indexing.written():
-                    changes = changes.add(compare(staging, out, only=folder))
+                    changes = changes.add(compare(staging, out, only=folder, old_files=before))
             manifest.files = changes.files
             swap_in(staging, out)
         except BaseException:
@@ -164,6 +165,7 @@ class Manifest:
     search: str | None  # the version of Pagefind that indexed the build, if it has a search index
     files: dict[str, tuple] = field(default_factory=dict)
     searchable: dict[str, bool] = field(default_factory=dict)  # for each key, whether search indexes it
+    bundles: set[str] = field(default_factory=set)  # the keys of the search bundles
 
     def matches(self, previous: Manifest | None, out: Path) -> bool:
         if previous is None or (previous.plan.keys, previous.search) != (self.plan.keys, self.search):
@@ -189,10 +191,21 @@ def freeze(
             raise click.ClickException(str(error)) from None
 
 
-def prune(app: Flask, cache: Cache, used: set[str]) -> None:
-    """Keep the cache the size of one site: drop what this build did not use."""
+def prune(app: Flask, cache: Cache, used: set[str], plan: engine.Plan, previous: Manifest | None) -> None:
+    """Keep the cache the size of one site: drop what this build did not use.
+
+    When only page bodies changed since the last build, that is what the last build used and
+    this one does not; otherwise every stored entry is looked at.
+    """
     pages = app.extensions["flatpages"][None]
     with app.app_context():
+        if previous is not None and previous.plan.inputs == plan.inputs:
+            replaced = {source for source, _ in previous.plan.bodies.values()}
+            replaced -= {source for source, _ in plan.bodies.values()}
+            cache.remove("markdown", {pages.markdown_key_of(source) for source in replaced})
+            cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
+            cache.remove("search", getattr(previous, "bundles", set()) - used)
+            return
         cache.prune("markdown", {pages.markdown_key(page) for page in pages})
     cache.prune("responses", used)
     cache.prune("search", used)
@@ -218,15 +231,27 @@ class Changes:
         )
 
 
-def compare(new: Path, old: Path, skip: Collection[str] = (), only: str = "") -> Changes:
+def compare(
+    new: Path, old: Path, skip: Collection[str] = (), only: str = "", old_files: dict | None = None
+) -> Changes:
     """Compare the files of a new build with the previous one's (``skip`` and ``only`` as in
-    :func:`file_stats`)."""
+    :func:`file_stats`). ``old_files``, the previous build's own record of what it wrote, saves
+    listing the previous build again."""
     new_files = file_stats(new, skip, only)
-    old_files = file_stats(old, skip, only) if old.is_dir() else {}
+    if old_files is None:
+        old_files = file_stats(old, skip, only) if old.is_dir() else {}
+    else:
+        old_files = {name: stat for name, stat in old_files.items() if within(name, skip, only)}
     unchanged = sum(
         1 for name in new_files.keys() & old_files.keys() if same_file(new, old, name, new_files, old_files)
     )
     return Changes(len(new_files) - unchanged, unchanged, len(old_files.keys() - new_files.keys()), new_files)
+
+
+def within(name: str, skip: Collection[str], only: str) -> bool:
+    folders = name.split("/")[:-1]
+    under = {"/".join(folders[: index + 1]) for index in range(len(folders))}
+    return (not only or only in under) and not under & set(skip)
 
 
 def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict) -> bool:
@@ -234,7 +259,10 @@ def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict)
     (device, inode, size, _), (old_device, old_inode, old_size, _) = new_files[name], old_files[name]
     if (device, inode) == (old_device, old_inode):
         return True
-    return size == old_size and filecmp.cmp(new / name, old / name, shallow=False)
+    try:
+        return size == old_size and filecmp.cmp(new / name, old / name, shallow=False)
+    except OSError:  # gone from the previous build since it was recorded
+        return False
 
 
 def swap_in(staging: Path, out: Path) -> None:

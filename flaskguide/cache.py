@@ -173,6 +173,15 @@ class Cache:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, destination)
 
+    def remove(self, kind: str, keys: set[str]) -> None:
+        """Delete the entries stored under ``keys``, where there are any."""
+        for key in keys:
+            stored = self.path(kind, key)
+            if stored.is_dir():
+                shutil.rmtree(stored, ignore_errors=True)
+            else:
+                stored.unlink(missing_ok=True)
+
     def prune(self, kind: str, keep: set[str]) -> int:
         """Delete what this build did not use, so the cache stays the size of one site."""
         removed = 0

@@ -51,6 +51,8 @@ def sort_key(page: Page) -> tuple:
     return (page.meta.get("order", sys.maxsize), page.meta["title"].casefold(), page.path)
 
 
+# "?" and "#" end a URL's path, and browsers read a backslash as "/".
+NOT_IN_URLS = set("?#\\")
 RACY_NS = 2_000_000_000  # file times are coarser than a nanosecond: see unchanged()
 
 
@@ -106,6 +108,13 @@ class GuidePages(FlatPages):
                 if self.outside(filename, root, problems):
                     continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
+                unfit = sorted(set(path) & NOT_IN_URLS)
+                if unfit:
+                    problems.append(
+                        f"{self.display_name(filename)}: {' and '.join(map(repr, unfit))} cannot be part of "
+                        "a page's URL: rename the file or folder"
+                    )
+                    continue
                 yield path.replace(os.sep, "/"), filename
 
     def outside(self, filename: str, root: str, problems: list[str]) -> bool:
@@ -168,8 +177,11 @@ class GuidePages(FlatPages):
 
     def markdown_key(self, page: Page) -> str:
         """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
+        return self.markdown_key_of(page.source_sha)
+
+    def markdown_key_of(self, source_sha: str) -> str:
         # The whole file's hash stands for the body's: no need to read the file to know it.
-        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.source_sha)
+        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], source_sha)
 
     @property
     def _pages(self) -> dict[str, Page]:
@@ -215,19 +227,21 @@ class GuidePages(FlatPages):
 
     def collisions(self, pages: dict[str, Page]) -> list[str]:
         """Pages whose URLs clash with each other (ignoring case) or with a route of the app."""
-        problems, owners = [], {}
+        problems, owners, name = [], {}, self.display_name
         for page in pages.values():
             url = url_path(page.path).casefold()
-            name = self.display_name(page.source)
             first = url.split("/")[0]
             if first in self.reserved:
-                problems.append(f"{name}: its URL /{url_path(page.path)}/ is taken by the site's own {first}")
+                problems.append(
+                    f"{name(page.source)}: its URL /{url_path(page.path)}/ is taken by the site's own {first}"
+                )
             elif url in owners:
                 problems.append(
-                    f"{owners[url]} and {name} both publish /{url}/ (URLs ignore case): rename one"
+                    f"{name(owners[url])} and {name(page.source)} both publish /{url}/ (URLs ignore case): "
+                    "rename one"
                 )
             else:
-                owners[url] = name
+                owners[url] = page.source
         return problems
 
     def visible(self, pages: dict[str, Page]) -> dict[str, Page]:

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +33,7 @@ CONFIG = {"exclude_selectors": [".heading-link"]}  # "#" anchors would show in e
 # Pagefind holds about 0.3 MB for each page it indexes: no bundle has more pages than this, nor
 # have its processes at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
 BUNDLE_LIMIT = 800
+GLOB_SPECIAL = set("?*$:<>()[]{},")  # written with a backslash in a Pagefind (Wax) pattern
 
 
 def searchable(
@@ -115,8 +116,9 @@ class Indexing:
         self.missing = self.place_stored_bundles()
         (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
         self.pagefind = Pagefind(site, self.output, jobs)
+        sizes = Counter(top(relative) for relative in hashes)
         for name in sorted(self.missing, key=lambda name: (-len(self.missing[name]), name)):  # largest first
-            self.pagefind.start(name, self.missing[name])
+            self.pagefind.start(name, self.missing[name], pattern(self.missing[name], sizes))
 
     def place_stored_bundles(self) -> dict[str, list[str]]:
         """Put each stored bundle in place; return the groups Pagefind must index."""
@@ -202,13 +204,13 @@ class Pagefind:
         self.stopped = threading.Event()
         self.lock = threading.Lock()
 
-    def start(self, name: str, files: list[str]) -> None:
-        self.futures.append(self.pool.submit(self.index, name, files))
+    def start(self, name: str, files: list[str], glob: str | None) -> None:
+        self.futures.append(self.pool.submit(self.index, name, files, glob))
 
-    def index(self, name: str, files: list[str]) -> None:
+    def index(self, name: str, files: list[str], glob: str | None) -> None:
         with self.budget.take(len(files)):
             if not self.stopped.is_set():
-                write_bundle(self, name, files)
+                write_bundle(self, name, files, glob)
 
     def run(self, command: list[str], **options) -> tuple[int, str]:
         """Run one Pagefind process, unless the indexing was stopped; its status and messages."""
@@ -263,19 +265,19 @@ class Budget:
                 self.condition.notify_all()
 
 
-def write_bundle(pagefind: Pagefind, name: str, files: list[str]) -> None:
-    """Index ``files`` into the bundle ``name``.
-
-    Pagefind reads a folder of hard links to exactly those files (a pattern would need escaping
-    for every name a page may have); the links keep the files' paths, so its URLs are the site's.
-    """
+def write_bundle(pagefind: Pagefind, name: str, files: list[str], glob: str | None) -> None:
+    """Index ``files`` into the bundle ``name``: those ``glob`` matches in the site; without a
+    pattern, a folder of hard links to exactly those files (they keep their paths, so Pagefind's
+    URLs are the site's)."""
     pages = pagefind.output / pages_folder(name)
     shutil.rmtree(pages, ignore_errors=True)
     try:
-        for relative in files:
-            (pages / relative).parent.mkdir(parents=True, exist_ok=True)
-            link_or_copy(pagefind.site / relative, pages / relative)
-        command = [pagefind_program()[0], "--site", str(pages), "--output-path", str(pagefind.output / name)]
+        if glob is None:
+            for relative in files:
+                (pages / relative).parent.mkdir(parents=True, exist_ok=True)
+                link_or_copy(pagefind.site / relative, pages / relative)
+        where = ["--site", str(pages)] if glob is None else ["--site", str(pagefind.site), "--glob", glob]
+        command = [pagefind_program()[0], *where, "--output-path", str(pagefind.output / name)]
         for selector in CONFIG["exclude_selectors"]:
             command += ["--exclude-selectors", selector]
         # Pagefind also reads settings from PAGEFIND_* variables and a pagefind.yml in its folder:
@@ -291,6 +293,29 @@ def write_bundle(pagefind: Pagefind, name: str, files: list[str]) -> None:
     else:
         return
     raise click.ClickException(f"pagefind could not index {len(files)} pages ({files[0]}, ...): {problem}")
+
+
+def top(relative: str) -> str:
+    """The top-level folder a file is in, or the file itself at the top."""
+    return relative.split("/")[0]
+
+
+def pattern(files: list[str], sizes: Counter) -> str | None:
+    """A Pagefind pattern matching exactly ``files`` among the searchable pages: the whole
+    top-level folders and top-level files they are (``sizes`` counts each folder's pages).
+    None when they are part of a folder, or a name holds a backslash, which no pattern can."""
+    mine = Counter(top(relative) for relative in files)
+    if any(mine[folder] != sizes[folder] for folder in mine) or any("\\" in relative for relative in files):
+        return None
+    parts = [
+        escape(folder) if folder.endswith(".html") and folder in files else f"{escape(folder)}/**/*.html"
+        for folder in sorted(mine)
+    ]
+    return parts[0] if len(parts) == 1 else "{" + ",".join(parts) + "}"
+
+
+def escape(name: str) -> str:
+    return "".join(f"\\{character}" if character in GLOB_SPECIAL else character for character in name)
 
 
 def pages_folder(name: str) -> str:

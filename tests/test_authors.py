@@ -173,6 +173,12 @@ def test_page_colliding_with_a_route_of_the_app(fails, write_page, name):
     fails(f"pages/{name}: its URL")
 
 
+@pytest.mark.parametrize("name", ["what?.md", "c#sharp/notes.md", "back\\slash.md"])
+def test_page_name_that_cannot_be_a_url(fails, write_page, name):
+    write_page(name, "title: Odd")
+    fails(f"pages/{name}: ")
+
+
 def test_broken_template_names_file_and_line(site, run_cli, good_build, tmp_path, monkeypatch):
     out, before = good_build
     templates = tmp_path / "templates"

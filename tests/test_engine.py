@@ -170,12 +170,12 @@ def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
     running, together = set(), set()
     write_bundle = search.write_bundle
 
-    def recording(pagefind, name, files):
+    def recording(pagefind, name, *args):
         running.add(name)
         together.add(frozenset(running))
         time.sleep(0.1)  # long enough for another thread to start, were it allowed to
         try:
-            write_bundle(pagefind, name, files)
+            write_bundle(pagefind, name, *args)
         finally:
             running.discard(name)
 
@@ -200,6 +200,22 @@ def test_no_search_bundle_is_larger_than_the_limit(site, site_pages, pages_dir, 
     assert max(sizes.values()) <= 3
     assert sum(sizes.values()) == len(searchable)
     assert {"p1-beta/", "p2-beta/"} <= set(bundles) and "s-beta/" not in bundles
+
+
+def test_search_bundles_of_folders_with_pattern_characters_in_their_names(
+    site, write_page, pages_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(search, "SECTION_SIZE", 1)  # every folder a bundle of its own
+    folders = ["a{b},c", "x[y]*", "p(q)$:<>", "plain"]
+    write_page("index.md", "title: Home")
+    for folder in folders:
+        write_page(f"{folder}/one.md", "title: One", "A page about zeppelins.\n")
+        write_page(f"{folder}/two.md", "title: Two", "Another page.\n")
+    out = tmp_path / "out"
+    site.build_site(make_app(site, pages_dir, tmp_path), out)
+    for folder in folders:
+        fragments = list((out / "pagefind" / f"s-{folder}" / "fragment").iterdir())
+        assert len(fragments) == 2, folder  # its own two pages, and no other folder's
 
 
 def test_a_failing_search_index_fails_the_build_and_keeps_the_previous_one(
