@@ -12,6 +12,9 @@ import threading
 from collections.abc import Collection
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
+
 CACHE_VERSION = "1"
 # Everything whose version can change a byte of the output.
 LIBRARIES = (
@@ -111,6 +114,15 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
 
 def copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=link_or_copy)
+
+
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates, under a hash of their source: a process that renders a page or two (a
+    rebuild after an edit, each render worker) need not compile every template again."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        os.makedirs(self.directory, exist_ok=True)  # made when first needed, not by create_app
+        super().dump_bytecode(bucket)
 
 
 class Cache:
