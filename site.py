@@ -26,7 +26,7 @@ from slugify import slugify
 
 from flaskguide import assets, hosting, livereload, relative, search
 from flaskguide.build import build_site, terminal_progress
-from flaskguide.cache import TemplateCache
+from flaskguide.cache import Cache, TemplateCache
 from flaskguide.check import check_site
 from flaskguide.engine import template_error
 from flaskguide.pages import GuidePages, SiteError, description, today, url_path
@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     app.jinja_env.undefined = jinja2.StrictUndefined
     if app.config["SITE_CACHE_DIR"]:
-        app.jinja_env.bytecode_cache = TemplateCache(os.path.join(app.config["SITE_CACHE_DIR"], "templates"))
+        app.jinja_env.bytecode_cache = TemplateCache(Cache(Path(app.config["SITE_CACHE_DIR"])))
     app.add_template_global(page_url)
     app.add_template_global(description)
     app.add_template_global(tag_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import filecmp
+import os
 import shutil
 import sys
 import time
@@ -18,7 +19,7 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
-from .cache import Cache, copy_tree, file_stats, sha256
+from .cache import Cache, code_digest, copy_tree, file_stats, sha256
 from .engine import Progress
 
 
@@ -129,16 +130,16 @@ def build_site(
                 manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
                 used |= manifest.bundles
             # While Pagefind works, in processes of its own:
-            before = previous.files if previous and out.is_dir() else None
+            # The last build's record of its files, while build/ is still the folder it swapped in.
+            before = previous.files if previous and previous.folder == folder_identity(out) else None
             changes = compare(staging, out, skip=indexing.busy() if indexing else (), old_files=before)
-            if cache and prune_cache:
-                prune(app, cache, used, plan, previous)
             if indexing:
                 indexing.finish()
                 for folder in indexing.written():
                     changes = changes.add(compare(staging, out, only=folder, old_files=before))
             manifest.files = changes.files
             swap_in(staging, out)
+            manifest.folder = folder_identity(out)
         except BaseException:
             if indexing:
                 indexing.cancel()
@@ -146,11 +147,22 @@ def build_site(
             raise
         if cache and prune_cache:
             cache.save("manifests", manifest_name(out), manifest)
+            prune(app, cache, used, plan, previous)
             leave_tree_to_recycle(out)
     seconds = time.perf_counter() - started
     return BuildReport(
         page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
     )
+
+
+def folder_identity(out: Path) -> tuple | None:
+    """Which folder ``out`` is: another build swapping in its own, or a file added or removed at
+    its top, changes it."""
+    try:
+        info = os.stat(out)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino, info.st_mtime_ns
 
 
 def manifest_name(out: Path) -> str:
@@ -166,6 +178,7 @@ class Manifest:
     files: dict[str, tuple] = field(default_factory=dict)
     searchable: dict[str, bool] = field(default_factory=dict)  # for each key, whether search indexes it
     bundles: set[str] = field(default_factory=set)  # the keys of the search bundles
+    folder: tuple | None = None  # the output folder's identity once swapped in (folder_identity)
 
     def matches(self, previous: Manifest | None, out: Path) -> bool:
         if previous is None or (previous.plan.keys, previous.search) != (self.plan.keys, self.search):
@@ -194,22 +207,21 @@ def freeze(
 def prune(app: Flask, cache: Cache, used: set[str], plan: engine.Plan, previous: Manifest | None) -> None:
     """Keep the cache the size of one site: drop what this build did not use.
 
-    When only page bodies changed since the last build, that is what the last build used and
-    this one does not; otherwise every stored entry is looked at.
+    When only page bodies changed since the last build, responses and search bundles are looked
+    up by what the last build used and this one does not; otherwise every stored entry is.
+    Rendered Markdown (which ``serve`` stores too) is always looked at whole.
     """
     pages = app.extensions["flatpages"][None]
     with app.app_context():
-        if previous is not None and previous.plan.inputs == plan.inputs:
-            replaced = {source for source, _ in previous.plan.bodies.values()}
-            replaced -= {source for source, _ in plan.bodies.values()}
-            cache.remove("markdown", {pages.markdown_key_of(source) for source in replaced})
-            cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
-            cache.remove("search", getattr(previous, "bundles", set()) - used)
-            return
         cache.prune("markdown", {pages.markdown_key(page) for page in pages})
+    if previous is not None and previous.plan.inputs == plan.inputs:
+        cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
+        cache.remove("search", getattr(previous, "bundles", set()) - used)
+        return
     cache.prune("responses", used)
     cache.prune("search", used)
     cache.prune("manifests", used)
+    cache.prune("templates", {code_digest()})
 
 
 @dataclass

@@ -117,8 +117,12 @@ def copy_tree(source: Path, target: Path) -> None:
 
 
 class TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates, under a hash of their source: a process that renders a page or two (a
-    rebuild after an edit, each render worker) need not compile every template again."""
+    """Compiled templates, so that a process rendering a page or two (a rebuild after an edit,
+    each render worker) need not compile every template again. Jinja checks each template's
+    source; the folder is named by the code and library versions, which decide how it compiles."""
+
+    def __init__(self, cache: Cache) -> None:
+        super().__init__(str(cache.path("templates", code_digest())))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         os.makedirs(self.directory, exist_ok=True)  # made when first needed, not by create_app

@@ -28,7 +28,7 @@ from .cache import Cache, code_digest, file_inodes, folder_digest, sha256
 from .pages import description
 
 # Settings that change how a build runs but not a byte of its pages.
-NOT_IN_HTML = {"SITE_SEARCH", "SITE_CACHE_DIR", "FLATPAGES_AUTO_RELOAD"}
+NOT_IN_HTML = {"SITE_SEARCH", "SITE_CACHE_DIR", "FLATPAGES_AUTO_RELOAD", "FREEZER_DESTINATION"}
 CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
 
 Progress = Callable[[int, int, str], None]
@@ -51,7 +51,7 @@ class Keys:
         config = sorted(
             (key, plain(value))
             for key, value in self.app.config.items()
-            if key.startswith(("SITE_", "FLATPAGES_", "FREEZER_BASE_URL"))
+            if key.startswith(("SITE_", "FLATPAGES_", "FREEZER_"))
             and key not in NOT_IN_HTML
             and not callable(value)  # a function's repr changes from run to run
         )

@@ -177,11 +177,8 @@ class GuidePages(FlatPages):
 
     def markdown_key(self, page: Page) -> str:
         """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
-        return self.markdown_key_of(page.source_sha)
-
-    def markdown_key_of(self, source_sha: str) -> str:
         # The whole file's hash stands for the body's: no need to read the file to know it.
-        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], source_sha)
+        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.source_sha)
 
     @property
     def _pages(self) -> dict[str, Page]:

@@ -117,8 +117,14 @@ class Indexing:
         (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
         self.pagefind = Pagefind(site, self.output, jobs)
         sizes = Counter(top(relative) for relative in hashes)
-        for name in sorted(self.missing, key=lambda name: (-len(self.missing[name]), name)):  # largest first
-            self.pagefind.start(name, self.missing[name], pattern(self.missing[name], sizes))
+        try:
+            for name in sorted(
+                self.missing, key=lambda name: (-len(self.missing[name]), name)
+            ):  # largest first
+                self.pagefind.start(name, self.missing[name], pattern(self.missing[name], sizes))
+        except BaseException:  # the caller has no Indexing to cancel yet
+            self.pagefind.stop()
+            raise
 
     def place_stored_bundles(self) -> dict[str, list[str]]:
         """Put each stored bundle in place; return the groups Pagefind must index."""
