@@ -120,29 +120,14 @@ def build_site(
             # Every URL's inputs are as they were, and the output is as that build left it.
             return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
         recycle(out, staging)
-        indexing = None
         try:
-            frozen = freeze(app, plan, staging, cache, jobs, progress)
-            used = frozen.keys() | {manifest_name(out)}
-            if app.config["SITE_SEARCH"]:
-                known = getattr(previous, "searchable", {})
-                indexing = search.Indexing(staging, frozen.files, cache, jobs, known)
-                manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
-                used |= manifest.bundles
-            # While Pagefind works, in processes of its own:
-            # The last build's record of its files, while build/ is still the folder it swapped in.
-            before = previous.files if previous and previous.folder == folder_identity(out) else None
-            changes = compare(staging, out, skip=indexing.busy() if indexing else (), old_files=before)
-            if indexing:
-                indexing.finish()
-                for folder in indexing.written():
-                    changes = changes.add(compare(staging, out, only=folder, old_files=before))
+            frozen, changes, used = write_site(
+                app, plan, staging, out, cache, jobs, progress, previous, manifest
+            )
             manifest.files = changes.files
             swap_in(staging, out)
             manifest.folder = folder_identity(out)
         except BaseException:
-            if indexing:
-                indexing.cancel()
             shutil.rmtree(staging, ignore_errors=True)
             raise
         if cache and prune_cache:
@@ -153,6 +138,39 @@ def build_site(
     return BuildReport(
         page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
     )
+
+
+def write_site(
+    app: Flask,
+    plan: engine.Plan,
+    staging: Path,
+    out: Path,
+    cache: Cache | None,
+    jobs: int,
+    progress: Progress | None,
+    previous: Manifest | None,
+    manifest: Manifest,
+) -> tuple[engine.Frozen, Changes, set[str]]:
+    """Write the whole site into ``staging`` (every URL, then the search index) and compare it
+    with ``out``; return what was frozen, the changes and the cache keys used. The search index's
+    own record goes into ``manifest``."""
+    frozen = freeze(app, plan, staging, cache, jobs, progress)
+    used = frozen.keys() | {manifest_name(out)}
+    # The last build's record of its files, while build/ is still the folder it swapped in.
+    before = previous.files if previous and previous.folder == folder_identity(out) else None
+    if not app.config["SITE_SEARCH"]:
+        return frozen, compare(staging, out, old_files=before), used
+    indexing = search.Indexing(staging, frozen.files, cache, jobs, getattr(previous, "searchable", {}))
+    manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
+    try:  # compare the rest of the site while Pagefind works, in processes of its own
+        changes = compare(staging, out, skip=indexing.busy(), old_files=before)
+        indexing.finish()
+    except BaseException:
+        indexing.cancel()
+        raise
+    for folder in indexing.written():
+        changes = changes.add(compare(staging, out, only=folder, old_files=before))
+    return frozen, changes, used | manifest.bundles
 
 
 def folder_identity(out: Path) -> tuple | None:
