@@ -117,10 +117,9 @@ class Indexing:
         (self.output / "bundles.json").write_text(json.dumps([f"{name}/" for name in self.groups]), "utf-8")
         self.pagefind = Pagefind(site, self.output, jobs)
         sizes = Counter(top(relative) for relative in hashes)
+        order = sorted(self.missing, key=lambda name: (-len(self.missing[name]), name))  # largest first
         try:
-            for name in sorted(
-                self.missing, key=lambda name: (-len(self.missing[name]), name)
-            ):  # largest first
+            for name in order:
                 self.pagefind.start(name, self.missing[name], pattern(self.missing[name], sizes))
         except BaseException:  # the caller has no Indexing to cancel yet
             self.pagefind.stop()
