@@ -9,7 +9,7 @@ import os
 import pickle
 import shutil
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import jinja2
@@ -62,41 +62,40 @@ def code_digest() -> str:
     return sha256(CACHE_VERSION, versions, folder_digest(package), (package.parent / "site.py").read_bytes())
 
 
-def file_stats(folder: Path, skip: Collection[str] = (), only: str = "") -> dict[str, tuple]:
-    """Every file under ``folder``: its relative path and (device, inode, size, modification time).
+def files_under(
+    folder: Path, skip: Collection[str] = (), only: str = ""
+) -> Iterator[tuple[str, os.DirEntry]]:
+    """Every file under ``folder``: its relative path and directory entry.
 
     ``skip`` names folders (relative paths) to leave out; ``only`` a folder to list alone.
     """
     if only and not (folder / only).is_dir():
-        return {}
-    stats, pending = {}, [(str(folder / only), f"{only}/") if only else (str(folder), "")]
+        return
+    pending = [(str(folder / only), f"{only}/") if only else (str(folder), "")]
     while pending:
         path, prefix = pending.pop()
         with os.scandir(path) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if prefix + entry.name not in skip:
-                        pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    info = entry.stat(follow_symlinks=False)
-                    stats[prefix + entry.name] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+                if not entry.is_dir(follow_symlinks=False):
+                    yield prefix + entry.name, entry
+                elif prefix + entry.name not in skip:
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+
+
+def file_stats(folder: Path, skip: Collection[str] = (), only: str = "") -> dict[str, tuple]:
+    """Every file under ``folder`` (see :func:`files_under`): (device, inode, size, modification time)."""
+    stats = {}
+    for name, entry in files_under(folder, skip, only):
+        info = entry.stat(follow_symlinks=False)
+        stats[name] = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     return stats
 
 
 def file_inodes(folder: Path, skip: Collection[str] = ()) -> dict[str, tuple[int, int]]:
-    """Every file under ``folder`` (but the folders ``skip``): its relative path and (device,
-    inode), which the directory listing gives without a stat of each file."""
-    device, found, pending = os.stat(folder).st_dev, {}, [(str(folder), "")]
-    while pending:
-        path, prefix = pending.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if prefix + entry.name not in skip:
-                        pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    found[prefix + entry.name] = (device, entry.inode())
-    return found
+    """Every file under ``folder`` (see :func:`files_under`): (device, inode), which the
+    directory listing gives without a stat of each file."""
+    device = os.stat(folder).st_dev
+    return {name: (device, entry.inode()) for name, entry in files_under(folder, skip)}
 
 
 def temporary_name(path: Path) -> Path:
