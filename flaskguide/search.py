@@ -2,9 +2,10 @@
 
 Pagefind (its command-line program, a process per bundle) holds a whole index in memory while
 it builds it (about 0.3 GB per 1,000 pages here), and rebuilds all of it for any change.
-Indexing each large section on its own bounds the memory by the largest section, and lets an
-unchanged section reuse its stored bundle. The search page loads the first bundle and merges
-the others (``pagefind.mergeIndex``), listed in ``pagefind/bundles.json``.
+Indexing the site in bundles of at most ``BUNDLE_LIMIT`` pages, a section each where sections
+are large, bounds that memory and lets an unchanged bundle be reused as it was stored. The
+search page loads the first bundle and merges the others (``pagefind.mergeIndex``), listed in
+``pagefind/bundles.json``.
 """
 
 from __future__ import annotations
