@@ -271,17 +271,19 @@ def compare(
     if old_files is None:
         old_files = file_stats(old, skip, only) if old.is_dir() else {}
     else:
-        old_files = {name: stat for name, stat in old_files.items() if within(name, skip, only)}
+        skipped = set(skip)
+        old_files = {name: stat for name, stat in old_files.items() if within(name, skipped, only)}
     unchanged = sum(
         1 for name in new_files.keys() & old_files.keys() if same_file(new, old, name, new_files, old_files)
     )
     return Changes(len(new_files) - unchanged, unchanged, len(old_files.keys() - new_files.keys()), new_files)
 
 
-def within(name: str, skip: Collection[str], only: str) -> bool:
+def within(name: str, skip: set[str], only: str) -> bool:
+    """Whether the file ``name`` is one :func:`file_stats` lists with ``skip`` and ``only``."""
     folders = name.split("/")[:-1]
     under = {"/".join(folders[: index + 1]) for index in range(len(folders))}
-    return (not only or only in under) and not under & set(skip)
+    return (not only or only in under) and not under & skip
 
 
 def same_file(new: Path, old: Path, name: str, new_files: dict, old_files: dict) -> bool:

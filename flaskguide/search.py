@@ -71,7 +71,7 @@ def sections(files: list[str]) -> dict[str, list[str]]:
     """
     by_folder: dict[str, list[str]] = defaultdict(list)
     for relative in sorted(files):
-        by_folder[relative.split("/")[0] if "/" in relative else ""].append(relative)
+        by_folder[top(relative) if "/" in relative else ""].append(relative)
     shared: list[list[str]] = [[]]
     own: dict[str, list[str]] = {}
     for folder, members in sorted(by_folder.items()):
