@@ -1,4 +1,4 @@
-"""Freezing: validate, freeze beside the output folder, swap it in whole, report what changed."""
+"""A build: validate, plan, render beside the output folder, index, compare, swap it in whole, prune."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
-from .cache import Cache, code_digest, copy_tree, file_stats, sha256
-from .engine import Progress
+from .cache import Cache, PageRecords, code_digest, copy_tree, file_stats, sha256
+from .engine import Progress, Site
+from .errors import OutputError
 
 
 @dataclass
@@ -49,15 +50,13 @@ def check_out_dir(out: Path, app: Flask) -> None:
         *(Path(folder).resolve() for folder in app.jinja_loader.searchpath),
     ]
     if out == project or out in project.parents:
-        raise click.ClickException(f"refusing to build into {out}: it contains the project itself")
+        raise OutputError(f"refusing to build into {out}: it contains the project itself")
     for source in sources:
         if out == source or out in source.parents or source in out.parents:
-            raise click.ClickException(
-                f"refusing to build into {out}: it would overwrite the sources in {source}"
-            )
+            raise OutputError(f"refusing to build into {out}: it would overwrite the sources in {source}")
     if out.exists() and not beside(out, "built").exists() and (not out.is_dir() or any(out.iterdir())):
         # A build replaces its output whole: never a folder some earlier build did not write.
-        raise click.ClickException(
+        raise OutputError(
             f"refusing to replace {out}: no build of this site wrote it. Remove it, or choose another --out"
         )
 
@@ -75,9 +74,7 @@ def build_lock(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise click.ClickException(
-                f"another build is writing {out} right now: wait for it to finish"
-            ) from None
+            raise OutputError(f"another build is writing {out} right now: wait for it to finish") from None
         yield
 
 
@@ -93,84 +90,129 @@ def cache_lock(cache: Cache | None) -> Iterator[None]:
         yield
 
 
-def build_site(
-    app: Flask, out: Path, progress: Progress | None = None, jobs: int = 1, prune_cache: bool = True
-) -> BuildReport:
-    """Freeze every URL into a fresh folder beside ``out``, then swap it in whole.
+class Build:
+    """One build of a site into ``out``: :meth:`run` reads as its steps, in order.
 
+    The site is frozen into a fresh folder beside ``out`` (``.out.new``) and swapped in whole.
     ``prune_cache=False`` (for a throwaway build, as ``check`` makes) leaves the cache holding
     what the real builds use.
     """
-    started = time.perf_counter()
-    out = out.resolve()
-    check_out_dir(out, app)
-    pages = app.extensions["flatpages"][None]
-    with app.app_context():
-        pages.reload()
-        page_count = len(list(pages))  # validates every page before anything is written
-    folder = app.config["SITE_CACHE_DIR"]
-    cache = Cache(Path(folder)) if folder else None
-    staging = beside(out, "new")
-    with build_lock(out), cache_lock(cache):
-        previous = cache.load("manifests", manifest_name(out)) if cache else None
-        previous = previous if isinstance(getattr(previous, "plan", None), engine.Plan) else None
-        plan = engine.plan(app, cache, previous.plan if previous else None)
-        manifest = Manifest(plan, search.pagefind_version() if app.config["SITE_SEARCH"] else None)
-        if manifest.matches(previous, out):
-            # Every URL's inputs are as they were, and the output is as that build left it.
-            return BuildReport(page_count, 0, len(manifest.files), 0, time.perf_counter() - started, out)
-        recycle(out, staging)
-        try:
-            frozen, changes, used = write_site(
-                app, plan, staging, out, cache, jobs, progress, previous, manifest
-            )
-            manifest.files = changes.files
-            swap_in(staging, out)
-            manifest.folder = folder_identity(out)
+
+    def __init__(
+        self, site: Site, out: Path, progress: Progress | None = None, jobs: int = 1, prune_cache: bool = True
+    ) -> None:
+        self.site, self.app = site, site.app
+        self.out = out.resolve()
+        self.staging = beside(self.out, "new")
+        folder = self.app.config["SITE_CACHE_DIR"]
+        self.cache = Cache(Path(folder)) if folder else None
+        self.engine = engine.Engine(site, self.cache, jobs, progress)
+        self.jobs, self.prune_cache = jobs, prune_cache
+        self.searching = self.app.config["SITE_SEARCH"]
+
+    def run(self) -> BuildReport:
+        started = time.perf_counter()
+        check_out_dir(self.out, self.app)
+        page_count = self.validate()
+        with build_lock(self.out), cache_lock(self.cache):
+            previous = self.last_manifest()
+            plan = self.engine.plan(previous.plan if previous else None)
+            manifest = Manifest(plan, search.pagefind_version() if self.searching else None)
+            if manifest.matches(previous, self.out):
+                # Every URL's inputs are as they were, and the output is as that build left it.
+                unchanged = len(manifest.files)
+                return BuildReport(page_count, 0, unchanged, 0, time.perf_counter() - started, self.out)
+            recycle(self.out, self.staging)
+            try:
+                frozen = self.render(plan)
+                changes, used = self.index_and_compare(frozen, previous, manifest)
+                manifest.files = changes.files
+                swap_in(self.staging, self.out)
+                manifest.folder = folder_identity(self.out)
+            except BaseException:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                raise
+            if self.cache and self.prune_cache:
+                self.cache.save("manifests", manifest_name(self.out), manifest)
+                self.prune(used, plan, previous)
+                leave_tree_to_recycle(self.out)
+        seconds = time.perf_counter() - started
+        return BuildReport(
+            page_count,
+            changes.written,
+            changes.unchanged,
+            changes.removed,
+            seconds,
+            self.out,
+            frozen.rendered,
+        )
+
+    def validate(self) -> int:
+        """Read every page afresh, raising every problem before anything is written; the count."""
+        with self.app.app_context():
+            self.site.pages.reload()
+            return len(self.site.pages.site.pages)
+
+    def last_manifest(self) -> Manifest | None:
+        """The record of the last build into ``out`` by this code, if the cache has one."""
+        if self.cache is None:
+            return None
+        return self.cache.load("manifests", manifest_name(self.out), Manifest)
+
+    def render(self, plan: engine.Plan) -> engine.Frozen:
+        """Write every URL of ``plan`` into the staging folder: from the cache, or rendered."""
+        # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
+        self.app.config["PROPAGATE_EXCEPTIONS"] = True
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FrozenFlaskWarning)
+            # A site of only a home page legitimately freezes nothing for the page view.
+            warnings.simplefilter("ignore", MissingURLGeneratorWarning)
+            # The search index sorts out its own folder: it keeps the sections that have not changed.
+            return self.engine.freeze(plan, self.staging, keep=search.BUNDLES if self.searching else "")
+
+    def index_and_compare(
+        self, frozen: engine.Frozen, previous: Manifest | None, manifest: Manifest
+    ) -> tuple[Changes, set[str]]:
+        """Index the staged site for search while comparing it with ``out``; return the changes
+        and the cache keys used. The search index's own record goes into ``manifest``."""
+        used = frozen.keys() | {manifest_name(self.out)}
+        # The last build's record of its files, while build/ is still the folder it swapped in.
+        before = previous.files if previous and previous.folder == folder_identity(self.out) else None
+        if not self.searching:
+            return compare(self.staging, self.out, old_files=before), used
+        known = previous.searchable if previous else {}
+        indexing = search.Indexing(self.staging, frozen.files, self.cache, self.jobs, known)
+        manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
+        try:  # compare the rest of the site while Pagefind works, in processes of its own
+            changes = compare(self.staging, self.out, skip=indexing.busy(), old_files=before)
+            indexing.finish()
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            indexing.cancel()
             raise
-        if cache and prune_cache:
-            cache.save("manifests", manifest_name(out), manifest)
-            prune(app, cache, used, plan, previous)
-            leave_tree_to_recycle(out)
-    seconds = time.perf_counter() - started
-    return BuildReport(
-        page_count, changes.written, changes.unchanged, changes.removed, seconds, out, frozen.rendered
-    )
+        for folder in indexing.written():
+            changes = changes.add(compare(self.staging, self.out, only=folder, old_files=before))
+        return changes, used | manifest.bundles
 
+    def prune(self, used: set[str], plan: engine.Plan, previous: Manifest | None) -> None:
+        """Keep the cache the size of one site: drop what this build did not use.
 
-def write_site(
-    app: Flask,
-    plan: engine.Plan,
-    staging: Path,
-    out: Path,
-    cache: Cache | None,
-    jobs: int,
-    progress: Progress | None,
-    previous: Manifest | None,
-    manifest: Manifest,
-) -> tuple[engine.Frozen, Changes, set[str]]:
-    """Write the whole site into ``staging`` (every URL, then the search index) and compare it
-    with ``out``; return what was frozen, the changes and the cache keys used. The search index's
-    own record goes into ``manifest``."""
-    frozen = freeze(app, plan, staging, cache, jobs, progress)
-    used = frozen.keys() | {manifest_name(out)}
-    # The last build's record of its files, while build/ is still the folder it swapped in.
-    before = previous.files if previous and previous.folder == folder_identity(out) else None
-    if not app.config["SITE_SEARCH"]:
-        return frozen, compare(staging, out, old_files=before), used
-    indexing = search.Indexing(staging, frozen.files, cache, jobs, getattr(previous, "searchable", {}))
-    manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
-    try:  # compare the rest of the site while Pagefind works, in processes of its own
-        changes = compare(staging, out, skip=indexing.busy(), old_files=before)
-        indexing.finish()
-    except BaseException:
-        indexing.cancel()
-        raise
-    for folder in indexing.written():
-        changes = changes.add(compare(staging, out, only=folder, old_files=before))
-    return frozen, changes, used | manifest.bundles
+        When only page bodies changed since the last build, responses and search bundles are
+        looked up by what the last build used and this one does not; otherwise every stored
+        entry is. Rendered Markdown (which ``serve`` stores too) is always looked at whole.
+        """
+        cache, pages = self.cache, self.site.pages
+        trust_html = self.app.config["SITE_TRUST_HTML"]
+        records = PageRecords(cache)
+        with self.app.app_context():
+            cache.prune("markdown", {records.markdown_key(page.source_sha, trust_html) for page in pages})
+        if previous is not None and previous.plan.inputs == plan.inputs:
+            cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
+            cache.remove("search", previous.bundles - used)
+            return
+        cache.prune("responses", used)
+        cache.prune("search", used)
+        cache.prune("manifests", used)
+        cache.prune("templates", {code_digest()})
 
 
 def folder_identity(out: Path) -> tuple | None:
@@ -184,7 +226,8 @@ def folder_identity(out: Path) -> tuple | None:
 
 
 def manifest_name(out: Path) -> str:
-    return sha256("manifest", str(out))
+    """The last build's record is keyed by its output folder, and by the code that wrote it."""
+    return sha256("manifest", code_digest(), str(out))
 
 
 @dataclass
@@ -203,43 +246,6 @@ class Manifest:
             return False
         self.files = previous.files
         return out.is_dir() and file_stats(out) == previous.files
-
-
-def freeze(
-    app: Flask, plan: engine.Plan, staging: Path, cache: Cache | None, jobs: int, progress: Progress | None
-) -> engine.Frozen:
-    # Errors in a view reach us as themselves, not as a bare "500" from the freezer.
-    app.config["PROPAGATE_EXCEPTIONS"] = True
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FrozenFlaskWarning)
-        # A site of only a home page legitimately freezes nothing for the page view.
-        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
-        try:
-            # The search index sorts out its own folder: it keeps the sections that have not changed.
-            keep = search.BUNDLES if app.config["SITE_SEARCH"] else ""
-            return engine.freeze(app, plan, staging, cache, jobs, progress, keep)
-        except engine.RenderError as error:  # a template's file and line, or the URL that failed
-            raise click.ClickException(str(error)) from None
-
-
-def prune(app: Flask, cache: Cache, used: set[str], plan: engine.Plan, previous: Manifest | None) -> None:
-    """Keep the cache the size of one site: drop what this build did not use.
-
-    When only page bodies changed since the last build, responses and search bundles are looked
-    up by what the last build used and this one does not; otherwise every stored entry is.
-    Rendered Markdown (which ``serve`` stores too) is always looked at whole.
-    """
-    pages = app.extensions["flatpages"][None]
-    with app.app_context():
-        cache.prune("markdown", {pages.markdown_key(page) for page in pages})
-    if previous is not None and previous.plan.inputs == plan.inputs:
-        cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
-        cache.remove("search", getattr(previous, "bundles", set()) - used)
-        return
-    cache.prune("responses", used)
-    cache.prune("search", used)
-    cache.prune("manifests", used)
-    cache.prune("templates", {code_digest()})
 
 
 @dataclass

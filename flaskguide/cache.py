@@ -1,4 +1,9 @@
-"""The build cache: files and values stored under hashes of everything that produced them."""
+"""The build cache: files and values stored under hashes of everything that produced them.
+
+Every key covers :func:`code_digest` (this package, site.py and the libraries' versions), so a
+record written by other code is never looked up; and any record that cannot be read back as
+what it should be (truncated, garbage, a class since renamed) is a miss, never an error.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+
+from .markup import Rendered
 
 CACHE_VERSION = "1"
 # Everything whose version can change a byte of the output.
@@ -127,6 +134,12 @@ class TemplateCache(jinja2.FileSystemBytecodeCache):
         os.makedirs(self.directory, exist_ok=True)  # made when first needed, not by create_app
         super().dump_bytecode(bucket)
 
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged file: compile the template again
+            bucket.reset()
+
 
 class Cache:
     """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
@@ -174,12 +187,14 @@ class Cache:
         os.chmod(temporary, 0o444)
         os.replace(temporary, destination)
 
-    def load(self, kind: str, key: str) -> object | None:
+    def load(self, kind: str, key: str, expected: type) -> object | None:
+        """The value stored under ``key`` if it is an ``expected``; None for anything else."""
         try:
             with open(self.path(kind, key), "rb") as handle:
-                return pickle.load(handle)
-        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+                value = pickle.load(handle)
+        except Exception:  # missing, truncated, garbage, or naming a class that is gone: a miss
             return None
+        return value if isinstance(value, expected) else None
 
     def save(self, kind: str, key: str, value: object) -> None:
         destination = self.writable_path(kind, key)
@@ -208,3 +223,41 @@ class Cache:
                     stored.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+class PageRecords:
+    """What the page store keeps between runs: its reading of each page file (front matter and
+    hash, by the file's identity) and each body's rendered Markdown."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def readings_key(self, root: str) -> str:
+        return sha256("front matter", code_digest(), root)
+
+    def readings(self, root: str) -> dict:
+        """The last reading of each file under ``root`` (only entries of the right shape)."""
+        stored = self.cache.load("files", self.readings_key(root), dict) or {}
+        return {name: reading for name, reading in stored.items() if is_reading(reading)}
+
+    def save_readings(self, root: str, readings: dict) -> None:
+        self.cache.save("files", self.readings_key(root), readings)
+
+    def markdown_key(self, source_sha: str, trust_html: bool) -> str:
+        """Rendered Markdown is stored under a hash of the file and of everything rendering it."""
+        # The whole file's hash stands for the body's: no need to read the file to know it.
+        return sha256(code_digest(), trust_html, source_sha)
+
+    def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None:
+        return self.cache.load("markdown", self.markdown_key(source_sha, trust_html), Rendered)
+
+    def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None:
+        self.cache.save("markdown", self.markdown_key(source_sha, trust_html), rendered)
+
+
+def is_reading(value: object) -> bool:
+    """Whether ``value`` is a reading as the page store makes them: ((version, read at), meta, hash)."""
+    match value:
+        case ((tuple(), int()), dict(), str()):
+            return True
+    return False

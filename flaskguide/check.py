@@ -9,11 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from flask import Flask
-
-from .build import build_site
+from .build import Build
+from .engine import Site
 from .hosting import base_path
-from .pages import url_path
 
 HOST = "http://site.invalid"
 NOT_LINKS = ("mailto:", "tel:", "data:", "javascript:")
@@ -51,13 +49,13 @@ class BuiltFile:
     name: str = ""  # how an author names that file, e.g. pages/why.md
 
 
-def check_site(app: Flask) -> Report:
+def check_site(site: Site) -> Report:
     """Build the site into a temporary folder and list every problem a reader would hit."""
     with tempfile.TemporaryDirectory(prefix="flask-guide-check-") as folder:
         out = Path(folder) / "site"
-        build_site(app, out, prune_cache=False)
-        with app.app_context():
-            return check_output(app, out)
+        Build(site, out, prune_cache=False).run()
+        with site.app.app_context():
+            return check_output(site, out)
 
 
 class Resolver:
@@ -83,10 +81,11 @@ class Resolver:
         return unquote(path), unquote(absolute.fragment)
 
 
-def check_output(app: Flask, out: Path) -> Report:
-    pages = app.extensions["flatpages"][None]
-    resolver = Resolver(app.config["SITE_URL"])
-    sources = {"/" + url_path(page.path) + ("/" if page.path != "index" else ""): page for page in pages}
+def check_output(site: Site, out: Path) -> Report:
+    """Every problem a reader of the site built into ``out`` would meet."""
+    pages = site.pages
+    resolver = Resolver(site.app.config["SITE_URL"])
+    sources = pages.site.by_url
     built = {}
     for path in sorted(out.rglob("*.html")):
         url = "/" + path.relative_to(out).as_posix().removesuffix("index.html")

@@ -10,7 +10,6 @@ are rendered by Frozen-Flask, in ``jobs`` forked workers, and stored under their
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -22,10 +21,13 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from flask import Flask, url_for
-from flask_flatpages import Page
+from flask_frozen import Freezer
 
 from .cache import Cache, code_digest, file_inodes, folder_digest, sha256
-from .pages import description
+from .errors import RenderError, SiteError, template_problem
+from .pages import GuidePage, GuidePages, description
+from .tags import Tag
+from .views import Views
 
 # Settings that change how a build runs but not a byte of its pages.
 NOT_IN_HTML = {"SITE_SEARCH", "SITE_CACHE_DIR", "FLATPAGES_AUTO_RELOAD", "FREEZER_DESTINATION"}
@@ -34,14 +36,23 @@ CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large en
 Progress = Callable[[int, int, str], None]
 
 
+@dataclass
+class Site:
+    """The parts of one site's app that the engine works with, as the app factory made them."""
+
+    app: Flask
+    pages: GuidePages
+    views: Views
+    freezer: Freezer
+
+
 class Keys:
     """The cache key of each URL, computed without rendering anything."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.pages = app.extensions["flatpages"][None]
-        self.views = app.extensions["views"]
-        self.adapter = app.url_map.bind("localhost")
+    def __init__(self, site: Site) -> None:
+        self.app, self.views = site.app, site.views
+        self.index = site.pages.site
+        self.adapter = site.app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
         self.urls_of: dict[str, list[str]] = {}  # each page's own URLs, found while computing keys
         self.site = self.site_digest()
@@ -49,71 +60,73 @@ class Keys:
     def site_digest(self) -> str:
         """Everything every page depends on."""
         config = sorted(
-            (key, plain(value))
+            (key, plain(value, key))
             for key, value in self.app.config.items()
             if key.startswith(("SITE_", "FLATPAGES_", "FREEZER_"))
             and key not in NOT_IN_HTML
             and not callable(value)  # a function's repr changes from run to run
         )
-        site = self.pages.site
-        slugs = sorted((tag.name, tag.slug) for tag in site.tags)
+        slugs = sorted((tag.name, tag.slug) for tag in self.index.tags)
         return sha256(
             code_digest(),
             [folder_digest(folder) for folder in self.app.jinja_loader.searchpath],
             folder_digest(self.app.static_folder),
             config,
-            [self.listing(page) for page in site.menu],
+            [self.listing(page) for page in self.index.menu],
             slugs,
         )
 
-    def listing(self, page: Page) -> str:
+    def listing(self, page: GuidePage) -> str:
         """What a page shows of itself in lists: its path, front matter and description."""
         if page.path not in self.listings:
-            meta = sorted((key, plain(value)) for key, value in page.meta.items())
+            meta = plain(page.meta, page.source)
             self.listings[page.path] = sha256(page.path, meta, description(page))
         return self.listings[page.path]
 
-    def digest(self, value: object, primary: bool = False) -> object:
-        if isinstance(value, Page):
+    def digest(self, value: object, view: str, primary: bool = False) -> object:
+        """What a view's context holds, as the key hashes it: a page by its listing (or, for the
+        page a view shows, ``primary``, its whole source), a tag by its name and pages, a
+        container by its items. Anything else is refused: its HTML could not be keyed."""
+        if isinstance(value, GuidePage):
             return ("page", value.path, value.source_sha if primary else self.listing(value))
+        if isinstance(value, Tag):
+            return ("tag", value.name, value.slug, self.digest(value.pages, view))
         if isinstance(value, list | tuple):
-            return [self.digest(item) for item in value]
-        if hasattr(value, "slug"):  # a Tag
-            return ("tag", value.name, value.slug, self.digest(value.pages))
-        return plain(value)
+            return [self.digest(item, view) for item in value]
+        if isinstance(value, dict):
+            return sorted((plain(name, view), self.digest(item, view)) for name, item in value.items())
+        return plain(value, view)
 
     def key(self, url: str) -> str | None:
         """The key of a URL; None for a URL that no view or known file serves."""
         endpoint, args = self.adapter.match(url)
         if endpoint in self.views.FILES:
             return sha256(self.site, url)
-        view = getattr(self.views, endpoint, None)
-        if view is None:
-            return None
-        found = view(**args)
+        found = self.views.view(endpoint, args)
         if found is None:
             return None
-        if isinstance(found.context.get("page"), Page):
+        if isinstance(found.context.get("page"), GuidePage):
             self.urls_of.setdefault(found.context["page"].path, []).append(url)
         context = sorted(
-            (name, self.digest(value, primary=name == "page")) for name, value in found.context.items()
+            (name, self.digest(value, endpoint, primary=name == "page"))
+            for name, value in found.context.items()
         )
         return sha256(self.site, url, found.template, found.mimetype, context)
 
     def inputs(self) -> str:
         """Everything any key depends on but the pages' bodies: what every page shows in lists
         (and so which pages there are), and what every page depends on."""
-        return sha256(self.site, sorted((page.path, self.listing(page)) for page in self.pages))
+        return sha256(self.site, sorted((page.path, self.listing(page)) for page in self.index.pages))
 
     def bodies(self) -> dict[str, tuple[str, list[str]]]:
         """Each page's source hash, and the URLs whose key it is part of (its own)."""
-        return {page.path: (page.source_sha, self.urls_of.get(page.path, [])) for page in self.pages}
+        return {page.path: (page.source_sha, self.urls_of.get(page.path, [])) for page in self.index.pages}
 
     def update(self, previous: Plan) -> Plan | None:
         """``previous``, with new keys for the URLs of the pages whose source changed; None when a
         page is not in it (its inputs should then have differed)."""
         keys, bodies = dict(previous.keys), {}
-        for page in self.pages:
+        for page in self.index.pages:
             if page.path not in previous.bodies:
                 return None
             source, urls = previous.bodies[page.path]
@@ -123,14 +136,24 @@ class Keys:
         return Plan(keys, previous.inputs, bodies)
 
 
-def plain(value: object) -> object:
+PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def plain(value: object, owner: str) -> object:
+    """A plain value (text, numbers, dates, and containers of them, as YAML and settings hold) in
+    a form that hashes the same in every run. Anything else raises TypeError naming ``owner``
+    (the view, page or setting it came from): a key that cannot describe a value fails closed."""
+    if isinstance(value, PLAIN):
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return sorted((str(key), plain(item)) for key, item in value.items())
+        return sorted((repr(plain(key, owner)), plain(item, owner)) for key, item in value.items())
     if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
+        return [plain(item, owner) for item in value]
+    if isinstance(value, set | frozenset):
+        return sorted(repr(plain(item, owner)) for item in value)
+    raise TypeError(f"{owner}: the build cache cannot key a {type(value).__name__} ({value!r:.60})")
 
 
 def output_name(freezer, url: str) -> str:
@@ -177,93 +200,91 @@ class Frozen:
         return {key for key in self.files.values() if key}
 
 
-def plan(app: Flask, cache: Cache | None, previous: Plan | None = None) -> Plan:
-    """Ask Frozen-Flask's URL generators for every URL, and work out each one's key.
+class Engine:
+    """Plans and renders every URL of one site: with a cache (or none), in ``jobs`` processes."""
 
-    When nothing changed since the ``previous`` plan but some pages' bodies (the same code,
-    templates and settings; the same pages, each showing the same in lists), the URLs are the
-    same, and only those pages' own URLs need new keys: a body shows on its own page alone.
-    """
-    freezer = app.extensions["freezer"]
-    with app.test_request_context():
-        if cache is None:
-            return Plan(dict.fromkeys(freezer.all_urls()))
-        keys = Keys(app)
-        inputs = keys.inputs()
-        if previous is not None and previous.inputs == inputs:
-            updated = keys.update(previous)
-            if updated is not None:
-                return updated
-        urls = list(dict.fromkeys(freezer.all_urls()))
-        return Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
+    def __init__(self, site: Site, cache: Cache | None, jobs: int = 1, progress: Progress | None = None):
+        self.site, self.cache, self.jobs, self.progress = site, cache, jobs, progress
 
+    def plan(self, previous: Plan | None = None) -> Plan:
+        """Ask Frozen-Flask's URL generators for every URL, and work out each one's key.
 
-def freeze(
-    app: Flask,
-    plan: Plan,
-    staging: Path,
-    cache: Cache | None,
-    jobs: int,
-    progress: Progress | None,
-    keep: str = "",
-) -> Frozen:
-    """Write every URL into ``staging``, leaving the recycled folder ``keep`` to a later step."""
-    freezer = app.extensions["freezer"]
-    app.config["FREEZER_DESTINATION"] = str(staging)
-    urls, url_keys = list(plan.keys), plan.keys
-    existing = reuse_tree(staging, {output_name(freezer, url) for url in urls}, keep)
-    done = 0
+        When nothing changed since the ``previous`` plan but some pages' bodies (the same code,
+        templates and settings; the same pages, each showing the same in lists), the URLs are
+        the same, and only those pages' own URLs need new keys: a body shows on its own page alone.
+        """
+        freezer = self.site.freezer
+        with self.site.app.test_request_context():
+            if self.cache is None:
+                return Plan(dict.fromkeys(freezer.all_urls()))
+            keys = Keys(self.site)
+            inputs = keys.inputs()
+            if previous is not None and previous.inputs == inputs:
+                updated = keys.update(previous)
+                if updated is not None:
+                    return updated
+            urls = list(dict.fromkeys(freezer.all_urls()))
+            return Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
 
-    def tick(url: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, max(done, len(urls)), url)
+    def freeze(self, plan: Plan, staging: Path, keep: str = "") -> Frozen:
+        """Write every URL into ``staging``, leaving the recycled folder ``keep`` to a later step."""
+        freezer, cache = self.site.freezer, self.cache
+        self.site.app.config["FREEZER_DESTINATION"] = str(staging)
+        urls, url_keys = list(plan.keys), plan.keys
+        existing = reuse_tree(staging, {output_name(freezer, url) for url in urls}, keep)
+        done = 0
 
-    to_render = []
-    for url in urls:
-        key, name = url_keys.get(url), output_name(freezer, url)
-        if key and cache.link_into(key, staging / name, existing.get(name)):
-            tick(url)
-        else:
-            if name in existing:
-                # Never write into a file the live build or the cache may share: replace it.
-                (staging / name).unlink()
-            to_render.append(url)
-    rendered, seen, batch, workers = [], set(urls), to_render, jobs
-    while batch:
-        rendered += batch
-        # A URL only a rendered page links to (through url_for) is rendered next, as Frozen-Flask would.
-        batch = sorted(set(render(app, batch, workers, tick)) - seen)
-        seen.update(batch)
-        workers = 1
-    if cache:
-        for url in rendered:
-            if url_keys.get(url):
-                cache.store("responses", url_keys[url], output_path(freezer, staging, url))
-    return Frozen({output_name(freezer, url): url_keys.get(url) for url in rendered + urls}, len(rendered))
+        def tick(url: str) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(done, max(done, len(urls)), url)
+
+        to_render = []
+        for url in urls:
+            key, name = url_keys.get(url), output_name(freezer, url)
+            if key and cache.link_into(key, staging / name, existing.get(name)):
+                tick(url)
+            else:
+                if name in existing:
+                    # Never write into a file the live build or the cache may share: replace it.
+                    (staging / name).unlink()
+                to_render.append(url)
+        rendered, seen, batch, workers = [], set(urls), to_render, self.jobs
+        while batch:
+            rendered += batch
+            # A URL only a rendered page links to (through url_for) is rendered next, as Frozen-Flask would.
+            batch = sorted(set(render(self.site, batch, workers, tick)) - seen)
+            seen.update(batch)
+            workers = 1
+        if cache:
+            for url in rendered:
+                if url_keys.get(url):
+                    cache.store("responses", url_keys[url], output_path(freezer, staging, url))
+        files = {output_name(freezer, url): url_keys.get(url) for url in rendered + urls}
+        return Frozen(files, len(rendered))
 
 
-# The app a forked worker renders with; set in the parent just before the workers start.
-WORKER_APP: Flask | None = None
+# The site a forked worker renders; set in the parent just before the workers start.
+WORKER_SITE: Site | None = None
 
 
-def render(app: Flask, urls: list[str], jobs: int, progress: Callable[[str], object] | None) -> Iterator[str]:
+def render(site: Site, urls: list[str], jobs: int, progress: Callable[[str], object] | None) -> Iterator[str]:
     """Render ``urls`` through Frozen-Flask; yield the URLs the rendered pages link to."""
-    global WORKER_APP
+    global WORKER_SITE
     chunks = [urls[start : start + CHUNK] for start in range(0, len(urls), CHUNK)]
     if jobs <= 1 or len(chunks) < 2:
-        results: Iterable = (render_chunk(chunk, app) for chunk in chunks)
+        results: Iterable = (render_chunk(chunk, site) for chunk in chunks)
         yield from collect(results, progress)
         return
-    WORKER_APP = app
+    WORKER_SITE = site
     try:
         context = multiprocessing.get_context("fork")
         # Fresh workers now and then keep the memory of rendered pages from piling up.
         with context.Pool(jobs, initializer=ignore_interrupt, maxtasksperchild=64) as pool:
             yield from collect(pool.imap(render_chunk, chunks), progress)
     finally:
-        WORKER_APP = None
+        WORKER_SITE = None
 
 
 def ignore_interrupt() -> None:
@@ -282,44 +303,26 @@ def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iter
         yield from linked
 
 
-def render_chunk(urls: list[str], app: Flask | None = None) -> tuple[list[str], list[str], Exception | None]:
+def render_chunk(urls: list[str], site: Site | None = None) -> tuple[list[str], list[str], Exception | None]:
     """Render some URLs; return them, the URLs they link to through url_for, and any error."""
-    app = app or WORKER_APP
-    freezer = app.extensions["freezer"]
+    site = site or WORKER_SITE
+    app, freezer = site.app, site.freezer
     try:
         for url in urls:
             freezer._build_one(url)
         return urls, list(linked_urls(app, freezer)), None
+    except SiteError as error:  # a problem the user can fix, already named
+        return [], [], error
     except jinja2.TemplateError as error:
-        return [], [], RenderError(template_error(error, app))
+        return [], [], RenderError(template_problem(error, app.jinja_loader.searchpath, app.root_path))
     except Exception as error:
         trace = "".join(traceback.format_exception(error))
         return [], [], RenderError(f"{url}: the page could not be rendered:\n{trace}")
 
 
-def linked_urls(app: Flask, freezer) -> Iterator[str]:
+def linked_urls(app: Flask, freezer: Freezer) -> Iterator[str]:
     script_name = urlsplit(app.config["FREEZER_BASE_URL"] or "").path.rstrip("/")
     with app.test_request_context(base_url=script_name or None):
         for endpoint, values in freezer.url_for_logger.iter_calls():
             url = unquote(urlsplit(url_for(endpoint, **values)).path)
             yield url[len(script_name) :]
-
-
-def template_error(error: jinja2.TemplateError, app: Flask) -> str:
-    """Name the template file and line of a Jinja error."""
-    folders = tuple(os.path.join(folder, "") for folder in app.jinja_loader.searchpath)
-    where = [
-        (frame.filename, frame.lineno)
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename.startswith(folders)
-    ]
-    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        where.append((error.filename, error.lineno))
-    if not where:
-        return f"template error: {error.message}"
-    filename, line = where[-1]
-    return f"{os.path.relpath(filename, app.root_path)}:{line}: {error.message}"
-
-
-class RenderError(Exception):
-    """A page failed to render (in a worker or here); the message says where."""

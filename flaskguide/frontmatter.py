@@ -7,16 +7,10 @@ import re
 
 import yaml
 
+from .errors import PageProblem, ProblemGroup
+
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class PageProblem(Exception):
-    """One thing wrong with one page file, at a line (0 where no line applies)."""
-
-    def __init__(self, line: int, message: str) -> None:
-        self.line = line
-        super().__init__(message)
 
 
 class FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -164,11 +158,3 @@ def read(data: bytes) -> tuple[dict, str]:
     if "date" in meta:
         meta["date"] = datetime.date.fromisoformat(meta["date"])
     return meta, body
-
-
-class ProblemGroup(Exception):
-    """Several problems in one file."""
-
-    def __init__(self, problems: list[PageProblem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(problem) for problem in problems))

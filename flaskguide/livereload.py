@@ -13,8 +13,11 @@ import os
 import time
 from collections.abc import Iterator
 
+import jinja2
 from flask import Flask, Response, g, request, url_for
 from markupsafe import Markup, escape
+
+from .errors import SiteError, template_problem
 
 SCRIPT = (
     '<script>new EventSource("{url}").addEventListener("message", '
@@ -74,8 +77,19 @@ def error_page(app: Flask, problems: list[str]) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Add the event stream and the script to the app ``serve`` runs."""
+    """Add the event stream and the script to the app ``serve`` runs, and show what is wrong
+    in the browser (keeping the server running) rather than a traceback."""
     folders = watched_folders(app)
+
+    @app.errorhandler(SiteError)
+    def site_error(error: SiteError) -> tuple[str, int]:
+        return error_page(app, error.problems), 500
+
+    @app.errorhandler(jinja2.TemplateError)
+    def broken_template(error: jinja2.TemplateError) -> tuple[str, int]:
+        problem = template_problem(error, app.jinja_loader.searchpath, app.root_path)
+        return error_page(app, [problem]), 500
+
     interval = app.config["SITE_LIVE_RELOAD_INTERVAL"]
 
     @app.route("/__livereload")

@@ -1,4 +1,11 @@
-"""The page store: Flask-FlatPages, with every file validated and every problem named."""
+"""The page store and the page model.
+
+The store is Flask-FlatPages plus validation: every page file is read and checked, and every
+problem is named with its file and line. The model: each page knows its URL, whether it is the
+home page or a section's index, the URLs above it and the kind of template that shows it
+(:class:`GuidePage`); :class:`SiteIndex` holds the site's one URL-to-page lookup and its
+navigation lists; :class:`ReservedUrls` the URL forms no page may take.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +15,19 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
-from pathlib import Path
+from typing import Protocol
 
-import click
 from flask import current_app
 from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
 from . import tags as tagging
-from .cache import Cache, code_digest, sha256
-from .frontmatter import PageProblem, ProblemGroup
-from .markup import Renderer, summary
+from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems
+from .markup import Rendered, Renderer, summary
 
-
-class SiteError(click.ClickException):
-    """Problems in the sources a user can fix; each line names the file (and line)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-    def format_message(self) -> str:
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        return f"{len(self.problems)} {noun} found:\n" + "\n".join(self.problems)
+INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
 
 
 def is_ignored(name: str) -> bool:
@@ -40,11 +35,12 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(("~", "#", ".swp", ".swx", ".tmp"))
 
 
-def url_path(page_path: str) -> str:
-    """Turn a page path such as ``structure/index`` into its URL path ``structure``."""
-    if page_path == "index":
-        return ""
-    return page_path.removesuffix("/index")
+def url_of(page_path: str) -> str:
+    """The URL path of the page at ``page_path``: ``index`` is ``/``, ``guide/index`` is
+    ``/guide/`` and ``guide/intro`` is ``/guide/intro/``. The one place this rule is written."""
+    if page_path == INDEX:
+        return "/"
+    return "/" + page_path.removesuffix(f"/{INDEX}") + "/"
 
 
 def sort_key(page: Page) -> tuple:
@@ -75,12 +71,22 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
+class PageRecords(Protocol):
+    """What the store keeps between runs, when the engine hands it a place to keep it
+    (:class:`flaskguide.cache.PageRecords`)."""
+
+    def readings(self, root: str) -> dict: ...
+    def save_readings(self, root: str, readings: dict) -> None: ...
+    def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None: ...
+    def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None: ...
+
+
 class GuidePages(FlatPages):
     """FlatPages that validates every file and reports every problem with its file and line."""
 
     def __init__(self, app=None) -> None:
-        self.reserved: frozenset[str] = frozenset()  # first URL segments the app's routes take
-        self.cache: Cache | None = None
+        self.reserved = ReservedUrls()  # the URL forms the app itself uses: set by the app factory
+        self.records: PageRecords | None = None  # set by the app factory when there is a cache
         self.local = threading.local()
         super().__init__(app)
 
@@ -133,52 +139,39 @@ class GuidePages(FlatPages):
             return True
         return False
 
-    def load_page(self, path: str, filename: str, known: dict) -> Page:
-        """A page from its file; from ``known`` (the last build's reading) when the file is unchanged."""
+    def load_page(self, path: str, filename: str, known: dict) -> GuidePage:
+        """A page from its file; from ``known`` (the last run's reading) when the file is unchanged."""
         stat = os.stat(filename)
         version = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         cached = self._file_cache.get(filename)
         if cached and unchanged(cached[1], version):
             return cached[0]
-        record = known.get(filename)
-        if record is None or not unchanged(record[0], version):
+        reading = known.get(filename)
+        if reading is None or not unchanged(reading[0], version):
             with open(filename, "rb") as handle:
                 data = handle.read()
             meta = frontmatter.read(data)[0]
-            record = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
+            reading = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
         # The body is read again when first needed: most builds render few pages, and the
         # worker rendering a page need not carry every other page's text.
         page = GuidePage(path, "", None, self.render_markdown, os.path.dirname(path))
-        page.__dict__["meta"] = record[1]
-        page.source, page.source_sha = filename, record[2]
-        self._file_cache[filename] = (page, record[0])
+        page.__dict__["meta"] = reading[1]
+        page.source, page.source_sha = filename, reading[2]
+        self._file_cache[filename] = (page, reading[0])
         return page
 
-    def render_markdown(self, page: Page) -> str:
-        cache, key = self.markdown_cache(), self.markdown_key(page)
-        rendered = cache.load("markdown", key) if cache else None
+    def render_markdown(self, page: GuidePage) -> str:
+        trust_html = current_app.config["SITE_TRUST_HTML"]
+        rendered = self.records.markdown(page.source_sha, trust_html) if self.records else None
         if rendered is None:
             # One Markdown instance per thread: serve's threads must not share one mid-page.
             if getattr(self.local, "renderer", None) is None:
-                self.local.renderer = Renderer(trust_html=current_app.config["SITE_TRUST_HTML"])
+                self.local.renderer = Renderer(trust_html=trust_html)
             rendered = self.local.renderer.render(page.body)
-            if cache:
-                cache.save("markdown", key, rendered)
+            if self.records:
+                self.records.save_markdown(page.source_sha, trust_html, rendered)
         page.toc = rendered.toc
         return rendered.html
-
-    def markdown_cache(self) -> Cache | None:
-        folder = current_app.config["SITE_CACHE_DIR"]
-        if not folder:
-            return None
-        if self.cache is None or self.cache.folder != Path(folder):
-            self.cache = Cache(Path(folder))
-        return self.cache
-
-    def markdown_key(self, page: Page) -> str:
-        """Rendered Markdown is stored under a hash of the text and of everything rendering it."""
-        # The whole file's hash stands for the body's: no need to read the file to know it.
-        return sha256(code_digest(), current_app.config["SITE_TRUST_HTML"], page.source_sha)
 
     @property
     def _pages(self) -> dict[str, Page]:
@@ -198,11 +191,10 @@ class GuidePages(FlatPages):
             self.__dict__["site"] = SiteIndex(list(self))
         return self.__dict__["site"]
 
-    def load_all(self) -> dict[str, Page]:
-        """Read and validate every page file; raise one SiteError listing every problem."""
+    def load_all(self) -> dict[str, GuidePage]:
+        """Read and validate every page file; raise one error listing every problem."""
         pages, problems = {}, []
-        cache, index_key = self.markdown_cache(), sha256("front matter", code_digest(), self.root)
-        known = (cache.load("files", index_key) if cache else None) or {}
+        known = self.records.readings(self.root) if self.records else {}
         before = dict(known)
         for path, filename in self.walk(problems):
             try:
@@ -211,37 +203,34 @@ class GuidePages(FlatPages):
                 problems.append(self.describe(filename, problem))
             except ProblemGroup as group:
                 problems.extend(self.describe(filename, problem) for problem in group.problems)
-        problems.extend(self.collisions(pages))
+        problems.extend(self.collisions(pages.values()))
         if problems:
-            raise SiteError(problems)
+            raise SourceProblems(problems)
         current = {page.source: known[page.source] for page in pages.values() if page.source in known}
-        if cache and current != before:
-            cache.save("files", index_key, current)
+        if self.records and current != before:
+            self.records.save_readings(self.root, current)
         return pages
 
     def describe(self, filename: str, problem: PageProblem) -> str:
         return f"{self.display_name(filename)}:{problem.line}: {problem}"
 
-    def collisions(self, pages: dict[str, Page]) -> list[str]:
-        """Pages whose URLs clash with each other (ignoring case) or with a route of the app."""
+    def collisions(self, pages: Iterable[GuidePage]) -> list[str]:
+        """Pages whose URLs clash with each other (ignoring case) or with a form the site reserves."""
         problems, owners, name = [], {}, self.display_name
-        for page in pages.values():
-            url = url_path(page.path).casefold()
-            first = url.split("/")[0]
-            if first in self.reserved:
-                problems.append(
-                    f"{name(page.source)}: its URL /{url_path(page.path)}/ is taken by the site's own {first}"
-                )
+        for page in pages:
+            url = page.url.casefold()
+            if taken := self.reserved.problem(page.url):
+                problems.append(f"{name(page.source)}: its URL {page.url} {taken}")
             elif url in owners:
                 problems.append(
-                    f"{name(owners[url])} and {name(page.source)} both publish /{url}/ (URLs ignore case): "
+                    f"{name(owners[url])} and {name(page.source)} both publish {url} (URLs ignore case): "
                     "rename one"
                 )
             else:
                 owners[url] = page.source
         return problems
 
-    def visible(self, pages: dict[str, Page]) -> dict[str, Page]:
+    def visible(self, pages: dict[str, GuidePage]) -> dict[str, GuidePage]:
         """Drop drafts and future-dated pages unless the config asks for them."""
         config, now = current_app.config, today()
         drafts, future = config["SITE_DRAFTS"], config["SITE_FUTURE"]
@@ -251,13 +240,32 @@ class GuidePages(FlatPages):
             if (drafts or not page.meta.get("draft")) and (future or page.meta.get("date", now) <= now)
         }
 
-    def by_url(self, path: str) -> Page | None:
-        return self.get(path) or self.get(f"{path}/index")
 
+class ReservedUrls:
+    """The URL forms the site itself uses, which no page may take: one table for every check.
 
-def folder_of(page: Page) -> str:
-    """The folder a page belongs to for navigation: a section's index page belongs to its parent."""
-    return url_path(page.path).rpartition("/")[0]
+    ``first`` maps a first URL segment (ignoring case) to what owns it (the app's routes, the
+    search index's folder); ``anywhere`` maps a segment no page URL may hold at all to why.
+    """
+
+    def __init__(self, first: dict[str, str] | None = None) -> None:
+        self.first = {segment.casefold(): owner for segment, owner in (first or {}).items()}
+        self.anywhere = {
+            # pages/guide/index.md is /guide/: a folder called index would publish /guide/index/,
+            # the name of that page's file, and shadow it.
+            INDEX: "holds a folder named 'index', the name of a folder's own page (index.md): "
+            "rename the folder",
+        }
+
+    def problem(self, url: str) -> str | None:
+        """Why a page may not have the URL ``url``, or None when it may."""
+        segments = url.strip("/").casefold().split("/")
+        if segments[0] in self.first:
+            return f"is taken by {self.first[segments[0]]}: rename the file or folder"
+        for segment in segments:
+            if segment in self.anywhere:
+                return self.anywhere[segment]
+        return None
 
 
 def description(page: Page) -> str:
@@ -266,7 +274,49 @@ def description(page: Page) -> str:
 
 
 class GuidePage(Page):
-    """A page whose Markdown body is read from its file only when something needs it."""
+    """A page: where it is published and how it fits in the site, from its path alone; and its
+    Markdown body, read from its file only when something needs it."""
+
+    source: str  # the file it was read from
+    source_sha: str  # the SHA-256 of that file's bytes
+
+    @cached_property
+    def url(self) -> str:
+        """The URL path it is published at (without the site's base path): ``/guide/intro/``."""
+        return url_of(self.path)
+
+    @property
+    def is_home(self) -> bool:
+        return self.path == INDEX
+
+    @property
+    def is_section(self) -> bool:
+        """Whether it is a folder's own page (``guide/index.md``), which lists the folder."""
+        return self.path.endswith(f"/{INDEX}")
+
+    @property
+    def in_folder(self) -> bool:
+        """Whether its file is in a folder of pages/ (a section's own page included)."""
+        return "/" in self.path
+
+    @property
+    def kind(self) -> str:
+        """The template that shows it: ``index`` for the home page, ``section`` or ``page``."""
+        return "index" if self.is_home else "section" if self.is_section else "page"
+
+    @property
+    def parent_url(self) -> str | None:
+        """The URL of the folder it is listed in: ``/guide/`` for ``/guide/intro/``, ``/`` for
+        ``/guide/`` and top-level pages, None for the home page."""
+        if self.is_home:
+            return None
+        return self.url[:-1].rpartition("/")[0] + "/"
+
+    @property
+    def ancestor_urls(self) -> list[str]:
+        """The URLs of the folders above it, below the home page, outermost first."""
+        parts = self.url.strip("/").split("/")[:-1]
+        return ["/" + "/".join(parts[: depth + 1]) + "/" for depth in range(len(parts))]
 
     @property
     def body(self) -> str:
@@ -275,7 +325,7 @@ class GuidePage(Page):
                 data = handle.read()
             if hashlib.sha256(data).hexdigest() != self.source_sha:
                 # Its HTML would be stored under the hash of the text it was not made from.
-                raise SiteError([f"{self.source}: changed while the site was being built: build again"])
+                raise SiteError(f"{self.source}: changed while the site was being built: build again")
             self._body = frontmatter.read(data)[1]
         return self._body
 
@@ -285,43 +335,51 @@ class GuidePage(Page):
 
 
 class SiteIndex:
-    """Navigation and listings over the visible pages."""
+    """The site's one URL-to-page lookup, and navigation and listings over the visible pages."""
 
-    def __init__(self, pages: list[Page]) -> None:
+    def __init__(self, pages: list[GuidePage]) -> None:
         self.pages = sorted(pages, key=sort_key)
-        self.by_path = {page.path: page for page in pages}
-        self.folders: dict[str, list[Page]] = {}
+        self.by_url = {page.url: page for page in self.pages}
+        self.home = self.by_url.get("/")
+        self.folders: dict[str, list[GuidePage]] = {}  # a folder's URL -> the pages listed in it
         for page in self.pages:
-            if page.path != "index":
-                self.folders.setdefault(folder_of(page), []).append(page)
+            if not page.is_home:
+                self.folders.setdefault(page.parent_url, []).append(page)
 
     @cached_property
-    def menu(self) -> list[Page]:
+    def menu(self) -> list[GuidePage]:
         """The top-level pages and the index page of each top-level folder, in order."""
-        return self.folders.get("", [])
+        return self.folders.get("/", [])
 
     @cached_property
-    def published(self) -> list[Page]:
+    def published(self) -> list[GuidePage]:
         """Every page, home first, then in menu order."""
-        return sorted(self.pages, key=lambda page: page.path != "index")
+        return sorted(self.pages, key=lambda page: not page.is_home)
 
-    def children(self, section: Page) -> list[Page]:
+    def children(self, section: GuidePage) -> list[GuidePage]:
         """The pages directly inside the folder whose index page is ``section``."""
-        return self.folders.get(url_path(section.path), [])
+        return self.folders.get(section.url, []) if section.is_section else []
 
-    def neighbours(self, page: Page) -> tuple[Page | None, Page | None]:
+    def neighbours(self, page: GuidePage) -> tuple[GuidePage | None, GuidePage | None]:
         """The previous and next page within the page's own section."""
-        siblings = self.folders.get(folder_of(page), [])
+        siblings = self.folders.get(page.parent_url, [])
         if page not in siblings:
             return None, None
         at = siblings.index(page)
         return (siblings[at - 1] if at > 0 else None, siblings[at + 1] if at + 1 < len(siblings) else None)
 
-    def breadcrumbs(self, page: Page) -> list[Page]:
+    def section_at(self, url: str | None) -> GuidePage | None:
+        """The page that lists the folder at ``url``: its index page (the home page for ``/``)."""
+        page = self.by_url.get(url) if url else None
+        return page if page is not None and (page.is_section or page.is_home) else None
+
+    def parent(self, page: GuidePage) -> GuidePage | None:
+        """The page of the folder ``page`` is listed in, where there is one."""
+        return self.section_at(page.parent_url)
+
+    def breadcrumbs(self, page: GuidePage) -> list[GuidePage]:
         """The index pages of the folders above ``page``, outermost first."""
-        parts = url_path(page.path).split("/")[:-1]
-        trail = ["/".join(parts[: depth + 1]) + "/index" for depth in range(len(parts))]
-        return [self.by_path[path] for path in trail if path in self.by_path]
+        return [section for url in page.ancestor_urls if (section := self.section_at(url))]
 
     @cached_property
     def tags(self) -> list[tagging.Tag]:
@@ -336,6 +394,6 @@ class SiteIndex:
         return {tagging.tag_key(tag.name): tag for tag in self.tags}
 
     @cached_property
-    def dated(self) -> list[Page]:
+    def dated(self) -> list[GuidePage]:
         """Pages with a date, newest first: the feed's entries."""
         return sorted((page for page in self.pages if page.meta.get("date")), key=tagging.newest_first)

@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import click
 from pagefind.service import get_executable
 
-from .cache import Cache, copy_tree, file_inodes, link_or_copy, sha256, temporary_name
+from .cache import Cache, code_digest, copy_tree, file_inodes, link_or_copy, sha256, temporary_name
+from .errors import SearchError
 
 BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
@@ -110,7 +110,12 @@ class Indexing:
         self.groups = sections(list(hashes))
         self.keys = {
             name: sha256(
-                "pagefind", pagefind_version(), CONFIG, name, [(file, hashes[file]) for file in group]
+                "pagefind",
+                code_digest(),
+                pagefind_version(),
+                CONFIG,
+                name,
+                [(file, hashes[file]) for file in group],
             )
             for name, group in self.groups.items()
         }
@@ -174,7 +179,7 @@ def pagefind_program() -> tuple[str, str]:
     """The Pagefind program and the version it reports (part of every search bundle's key)."""
     executable = get_executable()
     if executable is None:
-        raise click.ClickException(
+        raise SearchError(
             "the pagefind program is missing: reinstall with 'pip install .', or build with --no-search"
         )
     return str(executable), program_version(str(executable))
@@ -185,7 +190,7 @@ def program_version(executable: str) -> str:
     try:
         done = subprocess.run([executable, "--version"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as error:
-        raise click.ClickException(f"cannot run pagefind ({executable}): {error}") from None
+        raise SearchError(f"cannot run pagefind ({executable}): {error}") from None
     return done.stdout.strip()
 
 
@@ -298,7 +303,7 @@ def write_bundle(pagefind: Pagefind, name: str, files: list[str], glob: str | No
         problem = (output.strip().splitlines() or [f"it exited with status {status}"])[-1]
     else:
         return
-    raise click.ClickException(f"pagefind could not index {len(files)} pages ({files[0]}, ...): {problem}")
+    raise SearchError(f"pagefind could not index {len(files)} pages ({files[0]}, ...): {problem}")
 
 
 def top(relative: str) -> str:

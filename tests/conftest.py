@@ -1,6 +1,12 @@
-"""Fixtures. site.py is loaded by path: ``import site`` would find the standard library's module."""
+"""Fixtures. site.py is loaded by path: ``import site`` would find the standard library's module.
+
+Every test runs in ``tmp_path``: the build cache of any app a test makes is there, and the search
+index is off except in tests marked ``search``. The session fails if the suite changed the
+project's own ``.cache/``, ``build/``, ``templates/`` or ``static/``.
+"""
 
 import importlib.util
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -21,6 +27,58 @@ def load_site_module():
 
 
 site_module = load_site_module()
+
+
+# What the suite must leave exactly as it found them.
+UNTOUCHED = (".cache", "build", "templates", "static")
+
+
+def tree_state(folder: Path) -> dict[str, tuple] | None:
+    """Every file and folder under ``folder`` with its size and times; None if it does not exist."""
+    if not folder.exists():
+        return None
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        state[path.relative_to(folder).as_posix()] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    return state
+
+
+def pytest_sessionstart(session):
+    session.config.project_state = {name: tree_state(PROJECT / name) for name in UNTOUCHED}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "project_state", None)
+    if before is None or session.config.option.collectonly:
+        return
+    changed = [name for name in UNTOUCHED if tree_state(PROJECT / name) != before[name]]
+    if changed:
+        folders = ", ".join(f"{name}/" for name in changed)
+        session.config.get_terminal_writer().line(
+            f"\nThe suite changed the project's own {folders}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def isolated(request, tmp_path, monkeypatch):
+    """Any app a test makes keeps its cache in ``tmp_path``, and builds no search index unless
+    the test is marked ``search``."""
+    monkeypatch.setitem(site_module.DEFAULT_CONFIG, "SITE_CACHE_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.setitem(
+        site_module.DEFAULT_CONFIG, "SITE_SEARCH", request.node.get_closest_marker("search") is not None
+    )
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    """The project's templates/ and static/ copied into ``tmp_path``, which apps take as their root."""
+    root = tmp_path / "project"
+    for folder in ("templates", "static"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    monkeypatch.setattr(site_module, "ROOT", root)
+    return root
 
 
 @pytest.fixture
@@ -108,3 +166,22 @@ def built_pages(out: Path) -> list[str]:
         path.parent.relative_to(out).as_posix() for path in out.rglob("index.html") if path.parent != out
     }
     return sorted(folder for folder in folders if folder.split("/")[0] not in SITE_FOLDERS)
+
+
+def published_urls(pages_dir: Path) -> list[str]:
+    """The URL of every page file a build publishes (no drafts, nothing dated after today), worked
+    out from the files alone, as an author would."""
+    import datetime
+
+    import yaml
+
+    urls = []
+    for path in sorted(pages_dir.rglob("*.md")):
+        front = yaml.safe_load(path.read_text("utf-8").split("---\n")[1])
+        dated = str(front.get("date", "0000-00-00"))
+        if front.get("draft") or dated > datetime.date.today().isoformat():
+            continue
+        parts = path.relative_to(pages_dir).with_suffix("").parts
+        folders = parts[:-1] if parts[-1] == "index" else parts
+        urls.append("/" + "".join(f"{part}/" for part in folders))
+    return urls

@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-from conftest import PROJECT
+from conftest import PROJECT, published_urls
 
 
 def test_build_prints_one_summary_line(site, runner, tmp_path):
@@ -15,7 +15,7 @@ def test_build_prints_one_summary_line(site, runner, tmp_path):
     summary = r"Built (\d+) pages: (\d+) files written, (\d+) unchanged, (\d+) removed in [\d.]+ s into .*out \((\d+) rendered\)"
     match = re.fullmatch(summary, lines[0])
     assert match
-    pages = len(list((PROJECT / "pages").rglob("*.md")))
+    pages = len(published_urls(PROJECT / "pages"))
     files = sum(1 for path in (tmp_path / "out").rglob("*") if path.is_file())
     assert match.groups()[:4] == (str(pages), str(files), "0", "0")
 
@@ -44,7 +44,15 @@ def test_refuses_to_build_into_the_project(site, runner):
 
 def test_site_py_runs_by_path_not_as_the_stdlib_module(tmp_path):
     result = subprocess.run(
-        [sys.executable, "site.py", "build", "--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "site.py",
+            "build",
+            "--out",
+            str(tmp_path / "out"),
+            "--cache",
+            str(tmp_path / "cache"),
+        ],
         cwd=PROJECT,
         capture_output=True,
         text=True,

@@ -17,6 +17,9 @@ from urllib.request import Request, urlopen
 import pytest
 from conftest import PROJECT
 
+# A deployed site carries its search index: these builds make one.
+pytestmark = pytest.mark.search
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TYPES = {
     ".html": "text/html",

@@ -117,7 +117,7 @@ def test_check_finds_pages_no_link_reaches(site, tmp_app, write_page, tmp_path):
     (out / "index.html").unlink()  # a new file: the built one is shared with the build cache
     (out / "index.html").write_text("<!doctype html><title>Home</title><h1>Home</h1>", "utf-8")
     with tmp_app.app_context():
-        report = check_output(tmp_app, out)
+        report = check_output(site.site_of(tmp_app), out)
     assert report.problems == ["pages/lonely.md: no link leads here from the home page"]
 
 
@@ -136,6 +136,7 @@ def test_check_never_touches_build(run_cli, good_build, write_page):
 
 
 def test_build_shows_a_progress_bar_on_a_terminal(tmp_path):
+    # The real site, in a cache of its own, without the search index (this is about the bar).
     import os
     import pty
     import subprocess
@@ -145,7 +146,16 @@ def test_build_shows_a_progress_bar_on_a_terminal(tmp_path):
 
     leader, follower = pty.openpty()
     result = subprocess.run(
-        [sys.executable, "site.py", "build", "--out", str(tmp_path / "out")],
+        [
+            sys.executable,
+            "site.py",
+            "build",
+            "--out",
+            str(tmp_path / "out"),
+            "--cache",
+            str(tmp_path / "cache"),
+            "--no-search",
+        ],
         cwd=PROJECT,
         stdout=subprocess.PIPE,
         stderr=follower,

@@ -9,11 +9,11 @@ import subprocess
 import sys
 import time
 
-import click
 import pytest
 from conftest import PROJECT, snapshot
 
 from flaskguide import search
+from flaskguide.errors import OutputError, SearchError
 
 
 @pytest.fixture
@@ -138,6 +138,7 @@ def test_template_edit(site, site_pages, pages_dir, tmp_path):
     assert "Every tag" in rebuilt["alpha/page-1/index.html"].decode()
 
 
+@pytest.mark.search
 def test_edit_reindexes_only_its_own_section(site, site_pages, pages_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(search, "SECTION_SIZE", 3)  # alpha and beta get search bundles of their own
     indexed = []
@@ -163,6 +164,7 @@ def test_edit_reindexes_only_its_own_section(site, site_pages, pages_dir, tmp_pa
     assert any(b"zeppelins" in fragment for fragment in fragments)
 
 
+@pytest.mark.search
 def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
     site, site_pages, pages_dir, tmp_path, monkeypatch
 ):
@@ -189,6 +191,7 @@ def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
         assert overlapped == (budget == 100)
 
 
+@pytest.mark.search
 def test_no_search_bundle_is_larger_than_the_limit(site, site_pages, pages_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(search, "SECTION_SIZE", 5)  # beta (5 pages) is a section, alpha (4) is not
     monkeypatch.setattr(search, "BUNDLE_LIMIT", 3)
@@ -202,6 +205,7 @@ def test_no_search_bundle_is_larger_than_the_limit(site, site_pages, pages_dir, 
     assert {"p1-beta/", "p2-beta/"} <= set(bundles) and "s-beta/" not in bundles
 
 
+@pytest.mark.search
 def test_search_bundles_of_folders_with_pattern_characters_in_their_names(
     site, write_page, pages_dir, tmp_path, monkeypatch
 ):
@@ -218,6 +222,7 @@ def test_search_bundles_of_folders_with_pattern_characters_in_their_names(
         assert len(fragments) == 2, folder  # its own two pages, and no other folder's
 
 
+@pytest.mark.search
 def test_a_failing_search_index_fails_the_build_and_keeps_the_previous_one(
     site, site_pages, pages_dir, tmp_path, monkeypatch
 ):
@@ -230,14 +235,13 @@ def test_a_failing_search_index_fails_the_build_and_keeps_the_previous_one(
     )
     fake.chmod(0o755)
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
-    with pytest.raises(
-        click.ClickException, match=r"pagefind could not index \d+ pages .*: Error: disk on fire"
-    ):
+    with pytest.raises(SearchError, match=r"pagefind could not index \d+ pages .*: Error: disk on fire"):
         site.build_site(make_app(site, pages_dir, tmp_path), out)
     assert snapshot(out) == before
     assert not (tmp_path / ".out.new").exists()
 
 
+@pytest.mark.search
 def test_pagefind_settings_from_the_environment_do_not_change_the_index(
     site, site_pages, pages_dir, tmp_path, monkeypatch
 ):
@@ -279,15 +283,15 @@ def test_exception_in_a_view_leaves_the_previous_build(site, site_pages, pages_d
     before = snapshot(out)
     (pages_dir / "alpha/page-1.md").write_text("---\ntitle: Changed\n---\nNew body.\n", "utf-8")
     app = make_app(site, pages_dir, tmp_path)
-    views = app.extensions["views"]
-    real_page = views.page
+    functions = site.site_of(app).views.functions
+    real_page = functions["page"]
 
-    def failing_page(path):
+    def failing_page(index, path):
         if path == "beta/page-2":
             raise RuntimeError("the view broke")
-        return real_page(path)
+        return real_page(index, path)
 
-    monkeypatch.setattr(views, "page", failing_page)
+    monkeypatch.setitem(functions, "page", failing_page)
     for jobs in (1, 2):
         with pytest.raises(Exception, match="the view broke"):
             site.build_site(app, out, jobs=jobs)
@@ -334,7 +338,7 @@ def test_refuses_to_replace_a_folder_no_build_wrote(site, site_pages, pages_dir,
     documents = tmp_path / "documents"
     documents.mkdir()
     (documents / "thesis.txt").write_text("years of work")
-    with pytest.raises(click.ClickException, match="no build of this site wrote it"):
+    with pytest.raises(OutputError, match="no build of this site wrote it"):
         site.build_site(make_app(site, pages_dir, tmp_path), documents)
     assert (documents / "thesis.txt").read_text() == "years of work"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["documents", "pages"]

@@ -1,15 +1,10 @@
 """The live app serves every page, and a 404 for what is not there."""
 
-from conftest import PROJECT
+from conftest import PROJECT, published_urls
 
 
 def page_urls():
-    for path in sorted((PROJECT / "pages").rglob("*.md")):
-        relative = path.relative_to(PROJECT / "pages").with_suffix("").as_posix()
-        if relative == "index":
-            yield "/"
-        else:
-            yield "/" + relative.removesuffix("index").removesuffix("/") + "/"
+    return published_urls(PROJECT / "pages")
 
 
 def test_home_page(client):
@@ -37,6 +32,8 @@ def test_missing_page_is_404_with_site_page(client):
 
 def test_page_file_is_not_served_under_its_index_name(client):
     assert client.get("/index/").status_code == 404
+    assert client.get("/structure/index/").status_code == 404
+    assert client.get("/structure/").status_code == 200
 
 
 def test_titles_are_distinct(client):

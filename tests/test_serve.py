@@ -9,7 +9,8 @@ import pytest
 
 
 @pytest.fixture
-def serve_client(site, pages_dir, write_page):
+def serve_client(site, pages_dir, write_page, project_copy):
+    """``serve`` over a copy of the templates and static files, which the tests edit."""
     write_page("index.md", "title: Home")
     app = site.serve_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_LIVE_RELOAD_INTERVAL": 0.02})
     return app.test_client()

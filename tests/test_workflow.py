@@ -7,12 +7,15 @@ audits that would ask GitHub.
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
 from conftest import PROJECT
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 WORKFLOW = PROJECT / ".github" / "workflows" / "pages.yml"
 BIN = Path(sys.executable).parent
@@ -108,9 +111,29 @@ def test_ci_runs_readmes_test_command_with_ci_set(steps):
     test = readme_test_command()
     (step,) = steps_running(steps, test)
     assert step["env"]["CI"] == "true"
-    (browsers,) = steps_running(steps, "apt-get install")
-    assert {"chromium", "nginx-light"} <= set(browsers["run"].split())
-    assert steps.index(browsers) < steps.index(step)
+
+
+def test_ci_installs_nothing_the_runner_has(steps):
+    """GitHub's Ubuntu image ships Chromium (/usr/bin/chromium) and nginx: no step installs either."""
+    for step in steps:
+        words = set(re.split(r"[\s;&|]+", step.get("run", "")))
+        assert not {"apt", "apt-get", "snap"} & words, step
+        assert not any(word.startswith(("chromium", "nginx")) for word in words), step
+    (test,) = steps_running(steps, readme_test_command())
+    # The tests find the runner's browser themselves; an explicit CHROMIUM must not name a snap's.
+    assert "chromium-browser" not in test["env"].get("CHROMIUM", "")
+
+
+def test_ci_uses_the_python_the_project_is_tested_with(steps):
+    """3.11: the version README names, the lowest requires-python admits, so CI tests the floor."""
+    (setup,) = steps_using(steps, "actions/setup-python")
+    version = setup["with"]["python-version"]
+    assert version == "3.11"  # a string: YAML reads a bare 3.10 as 3.1
+    readme = (PROJECT / "README.md").read_text("utf-8")
+    assert f"Python {version}" in readme
+    requires = tomllib.loads((PROJECT / "pyproject.toml").read_text("utf-8"))["project"]["requires-python"]
+    assert Version(version) in SpecifierSet(requires), requires
+    assert Version(f"{Version(version).major}.{Version(version).minor - 1}") not in SpecifierSet(requires)
 
 
 def test_checkout_keeps_no_credentials(steps):

@@ -1,6 +1,7 @@
-"""Browser fixtures: the real site, built and served on 127.0.0.1, and Debian's Chromium via Playwright.
+"""Browser fixtures: the real site, built and served on 127.0.0.1, and a system Chromium via Playwright.
 
-Where Chromium is missing these tests skip with the reason; under CI=true a missing browser fails.
+The browser is $CHROMIUM if set, else the first of CHROMIUM_NAMES on PATH. Where there is none these
+tests skip with the reason; under CI=true a missing browser fails.
 """
 
 import functools
@@ -13,7 +14,20 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+# Looked up on PATH, in this order, when CHROMIUM is not set; each is a real Chromium build that
+# Playwright launches headless through executable_path:
+# - chromium: Debian's /usr/bin/chromium (this machine, .ci/run). On GitHub's Ubuntu runners it is a
+#   link to the Chromium snapshot the image unpacks into /usr/local/share/chromium (actions/runner-images,
+#   images/ubuntu/scripts/build/install-google-chrome.sh), so the Pages workflow installs nothing.
+# - google-chrome-stable, google-chrome: Google's Chrome .deb, a Chromium build Playwright supports.
+# chromium-browser is left out: Ubuntu's apt package of that name installs only a script that hands
+# over to the Chromium snap (or says to install it), and a snap needs snapd and runs confined, which a
+# headless launch in CI cannot count on. On the runners chromium-browser is the same link as
+# chromium, so nothing is lost; a snap's launcher found under any name (/snap/bin/chromium) is
+# passed over too.
+CHROMIUM_NAMES = ("chromium", "google-chrome-stable", "google-chrome")
+HOW_TO_GET_ONE = "set CHROMIUM to a Chromium or Chrome executable, or apt-get install chromium (Debian)"
+
 # Without these Chromium reaches for Google's services, which this machine's closed network refuses.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,15 +47,33 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def is_snap(path: str) -> bool:
+    """Whether ``path`` launches a snap (/snap/bin/<name> is a link to /usr/bin/snap)."""
+    return path.startswith("/snap/") or Path(path).resolve().name == "snap"
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """The Chromium executable to drive, or None and why there is none."""
+    chosen = os.environ.get("CHROMIUM")
+    if chosen:  # taken as given, even a snap: whoever sets it has chosen
+        return shutil.which(chosen), f"CHROMIUM={chosen} is not an executable ({HOW_TO_GET_ONE})"
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found and not is_snap(found):
+            return found, ""
+    return None, f"no Chromium on PATH, snaps aside (tried {', '.join(CHROMIUM_NAMES)}): {HOW_TO_GET_ONE}"
+
+
 @pytest.fixture(scope="session")
 def playwright_browser():
-    require(Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    chromium, reason = find_chromium()
+    require(chromium is not None, reason)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         require(False, "Playwright for Python is not installed (pip install '.[test]')")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -61,8 +93,10 @@ def served_site(tmp_path_factory):
     port = listener.getsockname()[1]
     listener.close()
     base = f"http://127.0.0.1:{port}/"
-    out = tmp_path_factory.mktemp("browser") / "site"
-    site_module.build_site(site_module.create_app({"SITE_URL": base}), out)
+    work = tmp_path_factory.mktemp("browser")
+    out = work / "site"
+    config = {"SITE_URL": base, "SITE_SEARCH": True, "SITE_CACHE_DIR": str(work / "cache")}
+    site_module.build_site(site_module.create_app(config), out)
     handler = functools.partial(QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

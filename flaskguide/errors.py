@@ -1,0 +1,82 @@
+"""The errors a user can cause, and can fix. Library code raises them; the command line
+(``site.py``) turns them into messages, and ``serve`` shows them in the browser.
+
+Each problem is one line that names the file (and line) where it is, what is wrong and what
+to do: ``pages/why.md:3: date "2024-13-45" is not a valid date (use YYYY-MM-DD)``.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import jinja2
+
+
+class SiteError(Exception):
+    """Something in the sources or the command that stops a build; one line per problem."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+    def __reduce__(self) -> tuple:
+        # Raised in a render worker, it reaches the build whole.
+        return type(self), (self.problems,)
+
+    def report(self) -> str:
+        """The message a user reads."""
+        return str(self)
+
+
+class SourceProblems(SiteError):
+    """Problems in the pages (or what ``check`` found in the built site): all of them, counted."""
+
+    def report(self) -> str:
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        return f"{len(self.problems)} {noun} found:\n" + "\n".join(self.problems)
+
+
+class RenderError(SiteError):
+    """A URL could not be rendered: a template's file and line, or the URL and its traceback."""
+
+
+class OutputError(SiteError):
+    """The output folder cannot be written: it holds sources, another build has it, and so on."""
+
+
+class SearchError(SiteError):
+    """The search index could not be built."""
+
+
+class PageProblem(Exception):
+    """One thing wrong with one page file, at a line (0 where no line applies)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+class ProblemGroup(Exception):
+    """Several problems in one file."""
+
+    def __init__(self, problems: list[PageProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(problem) for problem in problems))
+
+
+def template_problem(error: jinja2.TemplateError, folders: list[str], root: str) -> str:
+    """Name the template file (under one of ``folders``, shown relative to ``root``) and the
+    line of a Jinja error."""
+    prefixes = tuple(os.path.join(folder, "") for folder in folders)
+    where = [
+        (frame.filename, frame.lineno)
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.startswith(prefixes)
+    ]
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        where.append((error.filename, error.lineno))
+    if not where:
+        return f"template error: {error.message}"
+    filename, line = where[-1]
+    return f"{os.path.relpath(filename, root)}:{line}: {error.message}"
