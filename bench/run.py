@@ -3,8 +3,10 @@
 ``python bench/run.py --pages N [--seed S] [--jobs J] [--variants full,nosearch] [--scenarios ...]``
 generates N pages outside the repository and gives each build its own copy. Each build (the project
 with its search index, "project"; the project with ``--no-search``; the textbook recipe) is timed in
-three scenarios, each in its own subprocess: a cold build (no output, empty cache), a rebuild with
-nothing changed, and a rebuild after a one-page body edit (``corpus.edit_one``).
+four scenarios, each in its own subprocess: a cold build (no output, empty cache), a rebuild with
+nothing changed, a rebuild after a one-page body edit (``corpus.edit_one``), and a rebuild for a new
+public address (the project with ``--site-url``, as a deploy after a preview is: every page's links
+change, no page's text does; the textbook recipe rebuilds as always).
 
 Memory: the project renders in forked worker processes and runs Pagefind as a child, so a sampler
 thread sums the RSS of the build process and all its descendants (``/proc/*/stat`` for the tree,
@@ -43,8 +45,9 @@ TEXTBOOK = BENCH / "textbook.py"
 
 SIDES = ("project", "textbook")
 VARIANTS = {"full": [], "nosearch": ["--no-search"]}  # project variant -> extra build options
-SCENARIOS = ("cold", "nochange", "edit")
-LABELS = {"cold": "cold", "nochange": "no-change", "edit": "one-page edit"}
+SCENARIOS = ("cold", "nochange", "edit", "address")
+LABELS = {"cold": "cold", "nochange": "no-change", "edit": "one-page edit", "address": "new address"}
+ADDRESS = "https://example.org/guide/"  # the public address of the "address" scenario
 TARGETS = {"cold": 0.4, "nochange": 0.05}  # project / textbook, at most
 EDIT_TARGET_SECONDS = 1.0
 RSS_TARGET_MB, RSS_TARGET_PAGES = 400, 10_000
@@ -236,7 +239,10 @@ def measure(build: Build, work: Path, args: argparse.Namespace) -> dict[str, Mea
         if scenario == "edit":
             corpus.edit_one(work / build.key / "corpus", args.seed)
         print(f"  {build.label:20} {LABELS[scenario]:13} ...", end="", flush=True)
-        m = results[scenario] = run_build(command, logs / f"{build.key}-{scenario}.log", interval, args.pss)
+        timed = command
+        if scenario == "address" and build.key != "textbook":
+            timed = [*command, "--site-url", ADDRESS]
+        m = results[scenario] = run_build(timed, logs / f"{build.key}-{scenario}.log", interval, args.pss)
         pss = "" if m.pss_sum_mb is None else f", PSS {m.pss_sum_mb:4.0f} MB summed"
         rss = f"peak RSS {m.rss_sum_mb:4.0f} MB summed, {m.maxrss_mb:4.0f} MB largest"
         print(f" {m.seconds:7.2f} s, {rss}{pss}")
@@ -371,7 +377,7 @@ def parse_args() -> argparse.Namespace:
         "--variants", type=name_list(list(VARIANTS)), default=list(VARIANTS), help="project: full,nosearch"
     )
     parser.add_argument(
-        "--scenarios", type=name_list(SCENARIOS), default=list(SCENARIOS), help="cold,nochange,edit"
+        "--scenarios", type=name_list(SCENARIOS), default=list(SCENARIOS), help="cold,nochange,edit,address"
     )
     parser.add_argument("--sample-ms", type=float, default=25, help="RSS sampling interval (default 25)")
     parser.add_argument("--pss", action="store_true", help="also sum PSS (/proc/<pid>/smaps_rollup)")

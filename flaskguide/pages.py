@@ -253,8 +253,8 @@ class ReservedUrls:
         self.anywhere = {
             # pages/guide/index.md is /guide/: a folder called index would publish /guide/index/,
             # the name of that page's file, and shadow it.
-            INDEX: "holds a folder named 'index', the name of a folder's own page (index.md): "
-            "rename the folder",
+            INDEX: "uses the name 'index', kept for a folder's own page (index.md): "
+            "rename the file or folder",
         }
 
     def problem(self, url: str) -> str | None:

@@ -173,6 +173,13 @@ def test_page_colliding_with_a_route_of_the_app(fails, write_page, name):
     fails(f"pages/{name}: its URL")
 
 
+@pytest.mark.parametrize("name", ["guide/index/index.md", "index/page.md", "Index.md", "guide/INDEX/x.md"])
+def test_the_name_index_is_kept_for_a_folders_own_page(fails, write_page, name):
+    write_page("guide/index.md", "title: Guide")
+    write_page(name, "title: Shadow")
+    fails(f"pages/{name}: its URL", "uses the name 'index', kept for a folder's own page (index.md)")
+
+
 @pytest.mark.parametrize("name", ["what?.md", "c#sharp/notes.md", "back\\slash.md"])
 def test_page_name_that_cannot_be_a_url(fails, write_page, name):
     write_page(name, "title: Odd")
