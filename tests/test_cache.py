@@ -26,7 +26,9 @@ def guide(write_page):
 
 
 def build(site, pages_dir, out, cache, **config):
-    app = site.create_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": cache and str(cache), **config})
+    app = site.create_app(
+        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": cache and str(cache), **config}
+    )
     return site.build_site(app, out), snapshot(out)
 
 
@@ -137,7 +139,9 @@ def test_a_context_the_key_cannot_describe_is_refused_naming_the_view(
     site, guide, pages_dir, tmp_path, monkeypatch, value
 ):
     app = site.create_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache")})
-    monkeypatch.setitem(site.site_of(app).views.functions, "tags", lambda index: View("tags.html", {"x": value}))
+    monkeypatch.setitem(
+        site.site_of(app).views.functions, "tags", lambda index: View("tags.html", {"x": value})
+    )
     with pytest.raises(TypeError, match=r"^tags: the build cache cannot key a"):
         site.build_site(app, tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -147,4 +147,3 @@ def test_a_url_that_is_not_a_pages_own_is_a_404_in_serve_too(site, write_page, p
     assert client.get("/guide/step/").status_code == 200
     for url in ("/guide/index/", "/index/", "/guide/step/index/", "/guide/step.md/"):
         assert client.get(url).status_code == 404, url
-
