@@ -23,7 +23,7 @@ from slugify import slugify
 
 from flaskguide import assets, hosting, livereload, relative, views
 from flaskguide.build import Build, BuildReport, terminal_progress
-from flaskguide.cache import Cache, PageRecords, TemplateCache
+from flaskguide.cache import Cache, PageRecords
 from flaskguide.check import check_site
 from flaskguide.engine import Progress, Site
 from flaskguide.errors import SiteError, SourceProblems
@@ -68,19 +68,18 @@ def create_app(config: dict | None = None) -> Flask:
     # Frozen-Flask requests every URL at this base, so links and absolute URLs carry its path.
     app.config.setdefault("FREEZER_BASE_URL", app.config["SITE_URL"])
     pages = GuidePages(app)
-    if app.config["SITE_CACHE_DIR"]:
-        cache = Cache(Path(app.config["SITE_CACHE_DIR"]))
+    cache = Cache(Path(app.config["SITE_CACHE_DIR"])) if app.config["SITE_CACHE_DIR"] else None
+    if cache:
         pages.records = PageRecords(cache)
-        app.jinja_env.bytecode_cache = TemplateCache(cache)
     freezer = Freezer(app)
     site_views = views.register(app, pages, freezer)
     assets.init_app(app)
     if app.config["SITE_RELATIVE"]:
         relative.init_app(app)
+    pages.reserved = views.reserved_urls(app, site_views)
     if app.config["SITE_LIVE_RELOAD"]:
         livereload.init_app(app)
-    pages.reserved = views.reserved_urls(app, site_views)
-    app.extensions["flaskguide"] = Site(app, pages, site_views, freezer)
+    app.extensions["flaskguide"] = Site(app, pages, site_views, freezer, cache)
     return app
 
 

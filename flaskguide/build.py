@@ -19,7 +19,7 @@ from flask import Flask
 from flask_frozen import FrozenFlaskWarning, MissingURLGeneratorWarning
 
 from . import engine, search
-from .cache import Cache, PageRecords, code_digest, copy_tree, file_stats, sha256
+from .cache import Cache, code_digest, copy_tree, file_stats, markdown_key, sha256
 from .engine import Progress, Site
 from .errors import OutputError
 
@@ -104,9 +104,8 @@ class Build:
         self.site, self.app = site, site.app
         self.out = out.resolve()
         self.staging = beside(self.out, "new")
-        folder = self.app.config["SITE_CACHE_DIR"]
-        self.cache = Cache(Path(folder)) if folder else None
-        self.engine = engine.Engine(site, self.cache, jobs, progress)
+        self.cache = site.cache
+        self.engine = engine.Engine(site, jobs, progress)
         self.jobs, self.prune_cache = jobs, prune_cache
         self.searching = self.app.config["SITE_SEARCH"]
 
@@ -202,9 +201,8 @@ class Build:
         """
         cache, pages = self.cache, self.site.pages
         trust_html = self.app.config["SITE_TRUST_HTML"]
-        records = PageRecords(cache)
         with self.app.app_context():
-            cache.prune("markdown", {records.markdown_key(page.source_sha, trust_html) for page in pages})
+            cache.prune("markdown", {markdown_key(page.source_sha, trust_html) for page in pages})
         if previous is not None and previous.plan.inputs == plan.inputs:
             cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
             cache.remove("search", previous.bundles - used)
@@ -212,7 +210,6 @@ class Build:
         cache.prune("responses", used)
         cache.prune("search", used)
         cache.prune("manifests", used)
-        cache.prune("templates", {code_digest()})
 
 
 def folder_identity(out: Path) -> tuple | None:

@@ -17,9 +17,6 @@ import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-import jinja2
-import jinja2.bccache
-
 from .markup import Rendered
 
 CACHE_VERSION = "1"
@@ -120,25 +117,6 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
 
 def copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=link_or_copy)
-
-
-class TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates, so that a process rendering a page or two (a rebuild after an edit,
-    each render worker) need not compile every template again. Jinja checks each template's
-    source; the folder is named by the code and library versions, which decide how it compiles."""
-
-    def __init__(self, cache: Cache) -> None:
-        super().__init__(str(cache.path("templates", code_digest())))
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        os.makedirs(self.directory, exist_ok=True)  # made when first needed, not by create_app
-        super().dump_bytecode(bucket)
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # a damaged file: compile the template again
-            bucket.reset()
 
 
 class Cache:
@@ -243,16 +221,17 @@ class PageRecords:
     def save_readings(self, root: str, readings: dict) -> None:
         self.cache.save("files", self.readings_key(root), readings)
 
-    def markdown_key(self, source_sha: str, trust_html: bool) -> str:
-        """Rendered Markdown is stored under a hash of the file and of everything rendering it."""
-        # The whole file's hash stands for the body's: no need to read the file to know it.
-        return sha256(code_digest(), trust_html, source_sha)
-
     def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None:
-        return self.cache.load("markdown", self.markdown_key(source_sha, trust_html), Rendered)
+        return self.cache.load("markdown", markdown_key(source_sha, trust_html), Rendered)
 
     def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None:
-        self.cache.save("markdown", self.markdown_key(source_sha, trust_html), rendered)
+        self.cache.save("markdown", markdown_key(source_sha, trust_html), rendered)
+
+
+def markdown_key(source_sha: str, trust_html: bool) -> str:
+    """Rendered Markdown is stored under a hash of the file and of everything rendering it."""
+    # The whole file's hash stands for the body's: no need to read the file to know it.
+    return sha256(code_digest(), trust_html, source_sha)
 
 
 def is_reading(value: object) -> bool:

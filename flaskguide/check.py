@@ -99,7 +99,7 @@ def check_output(site: Site, out: Path) -> Report:
     report = Report(pages=len(sources))
     for file in built.values():
         check_links(file, out, built, report, resolver)
-    for page in sources.values():
+    for page in pages:  # in the order of the files
         if not page.meta.get("description"):
             name = pages.display_name(page.source)
             report.problems.append(f"{name}:2: no description: add 'description: ...' to the front matter")

@@ -44,6 +44,7 @@ class Site:
     pages: GuidePages
     views: Views
     freezer: Freezer
+    cache: Cache | None  # the build cache (SITE_CACHE_DIR), or None
 
 
 class Keys:
@@ -55,9 +56,9 @@ class Keys:
         self.adapter = site.app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
         self.urls_of: dict[str, list[str]] = {}  # each page's own URLs, found while computing keys
-        self.site = self.site_digest()
+        self.common = self.common_digest()
 
-    def site_digest(self) -> str:
+    def common_digest(self) -> str:
         """Everything every page depends on."""
         config = sorted(
             (key, plain(value, key))
@@ -94,14 +95,14 @@ class Keys:
         if isinstance(value, list | tuple):
             return [self.digest(item, view) for item in value]
         if isinstance(value, dict):
-            return sorted((plain(name, view), self.digest(item, view)) for name, item in value.items())
+            return sorted((repr(plain(name, view)), self.digest(item, view)) for name, item in value.items())
         return plain(value, view)
 
     def key(self, url: str) -> str | None:
         """The key of a URL; None for a URL that no view or known file serves."""
         endpoint, args = self.adapter.match(url)
         if endpoint in self.views.FILES:
-            return sha256(self.site, url)
+            return sha256(self.common, url)
         found = self.views.view(endpoint, args)
         if found is None:
             return None
@@ -111,12 +112,12 @@ class Keys:
             (name, self.digest(value, endpoint, primary=name == "page"))
             for name, value in found.context.items()
         )
-        return sha256(self.site, url, found.template, found.mimetype, context)
+        return sha256(self.common, url, found.template, found.mimetype, context)
 
     def inputs(self) -> str:
         """Everything any key depends on but the pages' bodies: what every page shows in lists
         (and so which pages there are), and what every page depends on."""
-        return sha256(self.site, sorted((page.path, self.listing(page)) for page in self.index.pages))
+        return sha256(self.common, sorted((page.path, self.listing(page)) for page in self.index.pages))
 
     def bodies(self) -> dict[str, tuple[str, list[str]]]:
         """Each page's source hash, and the URLs whose key it is part of (its own)."""
@@ -201,10 +202,10 @@ class Frozen:
 
 
 class Engine:
-    """Plans and renders every URL of one site: with a cache (or none), in ``jobs`` processes."""
+    """Plans and renders every URL of one site, with its cache (if any), in ``jobs`` processes."""
 
-    def __init__(self, site: Site, cache: Cache | None, jobs: int = 1, progress: Progress | None = None):
-        self.site, self.cache, self.jobs, self.progress = site, cache, jobs, progress
+    def __init__(self, site: Site, jobs: int = 1, progress: Progress | None = None):
+        self.site, self.cache, self.jobs, self.progress = site, site.cache, jobs, progress
 
     def plan(self, previous: Plan | None = None) -> Plan:
         """Ask Frozen-Flask's URL generators for every URL, and work out each one's key.

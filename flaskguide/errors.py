@@ -20,10 +20,6 @@ class SiteError(Exception):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
 
-    def __reduce__(self) -> tuple:
-        # Raised in a render worker, it reaches the build whole.
-        return type(self), (self.problems,)
-
     def report(self) -> str:
         """The message a user reads."""
         return str(self)
@@ -55,6 +51,10 @@ class PageProblem(Exception):
     def __init__(self, line: int, message: str) -> None:
         self.line = line
         super().__init__(message)
+
+    def __reduce__(self) -> tuple:
+        # Its own arguments, so that it crosses from a worker process whole.
+        return type(self), (self.line, str(self))
 
 
 class ProblemGroup(Exception):

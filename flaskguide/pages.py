@@ -15,7 +15,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
@@ -24,7 +25,7 @@ from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
 from . import tags as tagging
-from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems
+from .errors import PageProblem, ProblemGroup, SourceProblems
 from .markup import Rendered, Renderer, summary
 
 INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
@@ -71,9 +72,9 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-class PageRecords(Protocol):
-    """What the store keeps between runs, when the engine hands it a place to keep it
-    (:class:`flaskguide.cache.PageRecords`)."""
+class RecordKeeper(Protocol):
+    """Where the store keeps what it read and rendered, between runs: handed to it with the
+    build cache (:class:`flaskguide.cache.PageRecords`)."""
 
     def readings(self, root: str) -> dict: ...
     def save_readings(self, root: str, readings: dict) -> None: ...
@@ -86,7 +87,7 @@ class GuidePages(FlatPages):
 
     def __init__(self, app=None) -> None:
         self.reserved = ReservedUrls()  # the URL forms the app itself uses: set by the app factory
-        self.records: PageRecords | None = None  # set by the app factory when there is a cache
+        self.records: RecordKeeper | None = None  # handed over with the build cache, if there is one
         self.local = threading.local()
         super().__init__(app)
 
@@ -114,13 +115,6 @@ class GuidePages(FlatPages):
                 if self.outside(filename, root, problems):
                     continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
-                unfit = sorted(set(path) & NOT_IN_URLS)
-                if unfit:
-                    problems.append(
-                        f"{self.display_name(filename)}: {' and '.join(map(repr, unfit))} cannot be part of "
-                        "a page's URL: rename the file or folder"
-                    )
-                    continue
                 yield path.replace(os.sep, "/"), filename
 
     def outside(self, filename: str, root: str, problems: list[str]) -> bool:
@@ -241,31 +235,51 @@ class GuidePages(FlatPages):
         }
 
 
-class ReservedUrls:
-    """The URL forms the site itself uses, which no page may take: one table for every check.
+@dataclass(frozen=True)
+class UrlForm:
+    """A form of URL the site keeps for itself: which URLs it covers, and what an author whose
+    page has one is told (after "its URL /x/ ...")."""
 
-    ``first`` maps a first URL segment (ignoring case) to what owns it (the app's routes, the
-    search index's folder); ``anywhere`` maps a segment no page URL may hold at all to why.
+    covers: Callable[[list[str]], bool]  # over the URL's segments, in lower case
+    problem: str
+
+
+class ReservedUrls:
+    """The URL forms no page may take: one table, read by every check of a page's URL.
+
+    ``first`` maps the first segments the site itself uses (its routes, the search index's
+    folder) to their owners; the other forms hold for every site.
     """
 
     def __init__(self, first: dict[str, str] | None = None) -> None:
-        self.first = {segment.casefold(): owner for segment, owner in (first or {}).items()}
-        self.anywhere = {
+        owned = [UrlForm(starts_with(name), f"is taken by {owner}") for name, owner in (first or {}).items()]
+        self.forms = [
+            *owned,
             # pages/guide/index.md is /guide/: a folder called index would publish /guide/index/,
             # the name of that page's file, and shadow it.
-            INDEX: "uses the name 'index', kept for a folder's own page (index.md): "
-            "rename the file or folder",
-        }
+            UrlForm(
+                lambda segments: INDEX in segments,
+                f"uses '{INDEX}', the name of a folder's own page ({INDEX}.md)",
+            ),
+            # "?" and "#" end a URL's path, and browsers read a backslash as "/".
+            UrlForm(has_character(NOT_IN_URLS), "holds '?', '#' or a backslash, which no URL's path can"),
+        ]
 
     def problem(self, url: str) -> str | None:
         """Why a page may not have the URL ``url``, or None when it may."""
         segments = url.strip("/").casefold().split("/")
-        if segments[0] in self.first:
-            return f"is taken by {self.first[segments[0]]}: rename the file or folder"
-        for segment in segments:
-            if segment in self.anywhere:
-                return self.anywhere[segment]
-        return None
+        found = next((form for form in self.forms if form.covers(segments)), None)
+        return found and f"{found.problem}: rename the file or folder"
+
+
+def starts_with(name: str) -> Callable[[list[str]], bool]:
+    """The URL form of everything under the first segment ``name``."""
+    name = name.casefold()
+    return lambda segments: segments[0] == name
+
+
+def has_character(characters: set[str]) -> Callable[[list[str]], bool]:
+    return lambda segments: any(set(segment) & characters for segment in segments)
 
 
 def description(page: Page) -> str:
@@ -325,7 +339,7 @@ class GuidePage(Page):
                 data = handle.read()
             if hashlib.sha256(data).hexdigest() != self.source_sha:
                 # Its HTML would be stored under the hash of the text it was not made from.
-                raise SiteError(f"{self.source}: changed while the site was being built: build again")
+                raise SourceProblems([f"{self.source}: changed while the site was being built: build again"])
             self._body = frontmatter.read(data)[1]
         return self._body
 

@@ -177,7 +177,9 @@ def published_urls(pages_dir: Path) -> list[str]:
 
     urls = []
     for path in sorted(pages_dir.rglob("*.md")):
-        front = yaml.safe_load(path.read_text("utf-8").split("---\n")[1])
+        if any(part.startswith((".", "#")) for part in path.relative_to(pages_dir).parts):
+            continue  # hidden files and editors' leftovers
+        front = yaml.safe_load(path.read_text("utf-8").split("---\n")[1]) or {}
         dated = str(front.get("date", "0000-00-00"))
         if front.get("draft") or dated > datetime.date.today().isoformat():
             continue

@@ -177,7 +177,7 @@ def test_page_colliding_with_a_route_of_the_app(fails, write_page, name):
 def test_the_name_index_is_kept_for_a_folders_own_page(fails, write_page, name):
     write_page("guide/index.md", "title: Guide")
     write_page(name, "title: Shadow")
-    fails(f"pages/{name}: its URL", "uses the name 'index', kept for a folder's own page (index.md)")
+    fails(f"pages/{name}: its URL", "uses 'index', the name of a folder's own page (index.md)")
 
 
 @pytest.mark.parametrize("name", ["what?.md", "c#sharp/notes.md", "back\\slash.md"])

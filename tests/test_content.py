@@ -140,8 +140,8 @@ def test_structure_page_has_highlighted_minimal_app(client):
     assert 'Flask</span><span class="p">(</span><span class="vm">__name__</span>' in html
 
 
-def test_every_page_has_a_description(client, app):
-    pages = app.extensions["flatpages"][None]
+def test_every_page_has_a_description(site, app):
+    pages = site.site_of(app).pages
     with app.app_context():
         missing = [page.path for page in pages if not page.meta.get("description")]
     assert missing == []

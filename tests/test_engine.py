@@ -11,9 +11,10 @@ import time
 
 import pytest
 from conftest import PROJECT, snapshot
+from flask import request
 
 from flaskguide import search
-from flaskguide.errors import OutputError, SearchError
+from flaskguide.errors import OutputError, RenderError, SearchError, SourceProblems
 
 
 @pytest.fixture
@@ -277,24 +278,40 @@ def test_builds_are_byte_identical_whatever_the_hash_seed(site_pages, pages_dir,
     assert outputs[0] == outputs[1]
 
 
-def test_exception_in_a_view_leaves_the_previous_build(site, site_pages, pages_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("error", "reported"),
+    [
+        (RuntimeError("the view broke"), RenderError),
+        (
+            SourceProblems(["pages/beta/page-2.md:3: a problem", "pages/beta/page-2.md:4: another"]),
+            SourceProblems,
+        ),
+    ],
+)
+def test_exception_in_a_view_leaves_the_previous_build(
+    site, site_pages, pages_dir, tmp_path, monkeypatch, error, reported
+):
     out = tmp_path / "out"
     site.build_site(make_app(site, pages_dir, tmp_path), out)
     before = snapshot(out)
     (pages_dir / "alpha/page-1.md").write_text("---\ntitle: Changed\n---\nNew body.\n", "utf-8")
-    app = make_app(site, pages_dir, tmp_path)
+    # A new title on every page: all of them are rendered again, in workers with jobs=2.
+    app = make_app(site, pages_dir, tmp_path, SITE_TITLE="Retitled")
     functions = site.site_of(app).views.functions
     real_page = functions["page"]
 
     def failing_page(index, path):
-        if path == "beta/page-2":
-            raise RuntimeError("the view broke")
+        if request.path == "/beta/page-2/":  # while rendering (in a worker with jobs=2), not planning
+            raise error
         return real_page(index, path)
 
     monkeypatch.setitem(functions, "page", failing_page)
     for jobs in (1, 2):
-        with pytest.raises(Exception, match="the view broke"):
+        with pytest.raises(reported) as raised:
             site.build_site(app, out, jobs=jobs)
+        assert str(error) in str(raised.value)
+        if reported is SourceProblems:  # whole, even from another process
+            assert raised.value.problems == error.problems
         assert snapshot(out) == before
         assert not (tmp_path / ".out.new").exists()
 

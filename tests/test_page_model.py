@@ -127,9 +127,12 @@ RESERVED = ReservedUrls({"tags": "the site's own /tags/", "feed.xml": "the site'
         ("/tags/",                "is taken by the site's own /tags/: rename the file or folder"),
         ("/Tags/python/",         "is taken by the site's own /tags/: rename the file or folder"),
         ("/feed.xml/",            "is taken by the site's own /feed.xml: rename the file or folder"),
-        ("/guide/index/",         "uses the name 'index', kept for a folder's own page"),
-        ("/index/page/",          "uses the name 'index', kept for a folder's own page"),
-        ("/Index/",               "uses the name 'index', kept for a folder's own page"),
+        ("/guide/index/",         "uses 'index', the name of a folder's own page (index.md)"),
+        ("/index/page/",          "uses 'index', the name of a folder's own page (index.md)"),
+        ("/Index/",               "uses 'index', the name of a folder's own page (index.md)"),
+        ("/what?/",               "holds '?', '#' or a backslash, which no URL's path can"),
+        ("/c#sharp/notes/",       "holds '?', '#' or a backslash, which no URL's path can"),
+        ("/back\\slash/",          "holds '?', '#' or a backslash, which no URL's path can"),
     ],
 )
 def test_reserved_url_forms(url, problem):
