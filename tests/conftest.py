@@ -187,3 +187,17 @@ def published_urls(pages_dir: Path) -> list[str]:
         folders = parts[:-1] if parts[-1] == "index" else parts
         urls.append("/" + "".join(f"{part}/" for part in folders))
     return urls
+
+
+def build_command(tmp_path: Path, *options: str) -> list[str]:
+    """``python site.py build`` of the real site into ``tmp_path/out``, with a cache there too."""
+    return [
+        sys.executable,
+        "site.py",
+        "build",
+        "--out",
+        str(tmp_path / "out"),
+        "--cache",
+        str(tmp_path / "cache"),
+        *options,
+    ]

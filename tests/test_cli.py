@@ -2,9 +2,8 @@
 
 import re
 import subprocess
-import sys
 
-from conftest import PROJECT, published_urls
+from conftest import PROJECT, build_command, published_urls
 
 
 def test_build_prints_one_summary_line(site, runner, tmp_path):
@@ -44,15 +43,7 @@ def test_refuses_to_build_into_the_project(site, runner):
 
 def test_site_py_runs_by_path_not_as_the_stdlib_module(tmp_path):
     result = subprocess.run(
-        [
-            sys.executable,
-            "site.py",
-            "build",
-            "--out",
-            str(tmp_path / "out"),
-            "--cache",
-            str(tmp_path / "cache"),
-        ],
+        build_command(tmp_path),
         cwd=PROJECT,
         capture_output=True,
         text=True,

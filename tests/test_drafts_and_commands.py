@@ -140,22 +140,12 @@ def test_build_shows_a_progress_bar_on_a_terminal(tmp_path):
     import os
     import pty
     import subprocess
-    import sys
 
-    from conftest import PROJECT
+    from conftest import PROJECT, build_command
 
     leader, follower = pty.openpty()
     result = subprocess.run(
-        [
-            sys.executable,
-            "site.py",
-            "build",
-            "--out",
-            str(tmp_path / "out"),
-            "--cache",
-            str(tmp_path / "cache"),
-            "--no-search",
-        ],
+        build_command(tmp_path, "--no-search"),
         cwd=PROJECT,
         stdout=subprocess.PIPE,
         stderr=follower,
