@@ -2,7 +2,7 @@
 
 Every test runs in ``tmp_path``: the build cache of any app a test makes is there, and the search
 index is off except in tests marked ``search``. The session fails if the suite changed the
-project's own ``.cache/``, ``build/``, ``templates/`` or ``static/``.
+project's own ``.cache/``, ``build/``, ``templates/`` or ``static/`` (the plugin in untouched.py).
 """
 
 import importlib.util
@@ -28,37 +28,8 @@ def load_site_module():
 
 site_module = load_site_module()
 
-
-# What the suite must leave exactly as it found them.
-UNTOUCHED = (".cache", "build", "templates", "static")
-
-
-def tree_state(folder: Path) -> dict[str, tuple] | None:
-    """Every file and folder under ``folder`` with its size and times; None if it does not exist."""
-    if not folder.exists():
-        return None
-    state = {}
-    for path in sorted(folder.rglob("*")):
-        info = path.lstat()
-        state[path.relative_to(folder).as_posix()] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-    return state
-
-
-def pytest_sessionstart(session):
-    session.config.project_state = {name: tree_state(PROJECT / name) for name in UNTOUCHED}
-
-
-def pytest_sessionfinish(session, exitstatus):
-    before = getattr(session.config, "project_state", None)
-    if before is None or session.config.option.collectonly:
-        return
-    changed = [name for name in UNTOUCHED if tree_state(PROJECT / name) != before[name]]
-    if changed:
-        folders = ", ".join(f"{name}/" for name in changed)
-        session.config.get_terminal_writer().line(
-            f"\nThe suite changed the project's own {folders}", red=True
-        )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+# untouched: the run fails if it changed the project's .cache/, build/, templates/ or static/.
+pytest_plugins = ["pytester", "untouched"]
 
 
 @pytest.fixture(autouse=True)
