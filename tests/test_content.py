@@ -50,13 +50,6 @@ def test_seed_has_four_resources():
     assert len(seed_urls()) == 4
 
 
-def test_the_seed_copy_matches_the_shared_one_where_there_is_one():
-    shared = PROJECT.parent / "shared" / "seed-content.md"
-    if not shared.is_file():
-        pytest.skip("no ../shared beside this checkout: the copy in tests/ is the reference")
-    assert shared.read_text("utf-8") == SEED
-
-
 @pytest.fixture
 def built_text(app, site, tmp_path):
     """The text of every page's main content: the header and footer every page shares are left out,
