@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import PROJECT
 
-# The tests keep their own copy of the seed content: a checkout has no ../shared beside it.
+# The tests keep their own copy of the seed content: a checkout has nothing beside it.
 SEED_COPY = PROJECT / "tests" / "seed-content.md"
 SEED = SEED_COPY.read_text("utf-8")
 
