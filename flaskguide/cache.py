@@ -7,6 +7,7 @@ what it should be (truncated, garbage, a class since renamed) is a miss, never a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
@@ -14,6 +15,8 @@ import os
 import pickle
 import shutil
 import threading
+import types
+import typing
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -166,13 +169,13 @@ class Cache:
         os.replace(temporary, destination)
 
     def load(self, kind: str, key: str, expected: type) -> object | None:
-        """The value stored under ``key`` if it is an ``expected``; None for anything else."""
+        """The value stored under ``key`` if it is a well-formed ``expected``; None for anything else."""
         try:
             with open(self.path(kind, key), "rb") as handle:
                 value = pickle.load(handle)
         except Exception:  # missing, truncated, garbage, or naming a class that is gone: a miss
             return None
-        return value if isinstance(value, expected) else None
+        return value if isinstance(value, expected) and well_formed(value) else None
 
     def save(self, kind: str, key: str, value: object) -> None:
         destination = self.writable_path(kind, key)
@@ -232,6 +235,30 @@ def markdown_key(source_sha: str, trust_html: bool) -> str:
     """Rendered Markdown is stored under a hash of the file and of everything rendering it."""
     # The whole file's hash stands for the body's: no need to read the file to know it.
     return sha256(code_digest(), trust_html, source_sha)
+
+
+def well_formed(record: object) -> bool:
+    """Whether a dataclass record has every field, each of its declared type (records in it
+    checked alike; the items of containers are not)."""
+    if not dataclasses.is_dataclass(record):
+        return True
+    hints = type_hints(type(record))
+    return all(
+        hasattr(record, field.name) and of_type(getattr(record, field.name), hints[field.name])
+        for field in dataclasses.fields(record)
+    )
+
+
+type_hints = functools.cache(typing.get_type_hints)  # a record's class, read once per process
+
+
+def of_type(value: object, hint: object) -> bool:
+    if isinstance(hint, types.UnionType):
+        return any(of_type(value, choice) for choice in typing.get_args(hint))
+    kind = typing.get_origin(hint) or hint
+    if not isinstance(kind, type):
+        return True  # a hint no isinstance can check
+    return isinstance(value, kind) and well_formed(value)
 
 
 def is_reading(value: object) -> bool:

@@ -9,6 +9,7 @@ from conftest import snapshot
 
 from flaskguide import build as building
 from flaskguide import cache as caching
+from flaskguide.markup import Rendered
 from flaskguide.views import View
 
 
@@ -52,7 +53,6 @@ DAMAGE = {
     "empty": lambda data: b"",
     "garbage": lambda data: os.urandom(200),
     "a record of the wrong type": lambda data: pickle.dumps(["not", "a", "record"]),
-    "the right type with the wrong shape": lambda data: pickle.dumps({"pages/index.md": (1, 2)}),
 }
 
 
@@ -69,6 +69,24 @@ def test_damaged_records_are_misses_never_crashes(site, guide, pages_dir, tmp_pa
         page.write("\nAn edit, so that the build reads every kind of record.\n")
     _, rebuilt = build(site, pages_dir, tmp_path / "out", cache)
     _, clean = build(site, pages_dir, tmp_path / "clean", None)
+    assert rebuilt == clean
+
+
+def test_records_of_the_right_type_and_the_wrong_shape_are_misses(site, guide, pages_dir, tmp_path):
+    cache = tmp_path / "cache"
+    build(site, pages_dir, tmp_path / "out", cache)
+    readings = {str(path): (1, 2) for path in pages_dir.rglob("*.md")}
+    wrong = {
+        "files": readings,
+        "manifests": building.Manifest(plan=None, search=None),
+        "markdown": Rendered(html=None, toc=None),
+    }
+    for path in stored_records(cache):
+        path.chmod(0o644)
+        path.write_bytes(pickle.dumps(wrong[path.parent.parent.name]))
+    # A new address: every page is rendered again, from its stored Markdown were it taken.
+    _, rebuilt = build(site, pages_dir, tmp_path / "out", cache, SITE_URL="https://example.org/guide/")
+    _, clean = build(site, pages_dir, tmp_path / "clean", None, SITE_URL="https://example.org/guide/")
     assert rebuilt == clean
 
 

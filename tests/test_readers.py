@@ -142,6 +142,18 @@ def test_canonical_link_is_the_pages_own_url(built, path, canonical):
     assert f'<meta property="og:url" content="{canonical}">' in html
 
 
+def test_urls_are_written_percent_encoded_everywhere(site, write_page, pages_dir, tmp_path):
+    write_page("index.md", "title: Home")
+    write_page("café.md", "title: Café")
+    out = tmp_path / "out"
+    site.build_site(site.create_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_URL": SITE_URL}), out)
+    page, home = read(out, "café/index.html"), read(out, "index.html")
+    assert f'<link rel="canonical" href="{SITE_URL}caf%C3%A9/">' in page
+    assert f'<meta property="og:url" content="{SITE_URL}caf%C3%A9/">' in page
+    assert f"<loc>{SITE_URL}caf%C3%A9/</loc>" in read(out, "sitemap.xml")
+    assert 'href="/guide/caf%C3%A9/"' in home and "café/" not in home
+
+
 def test_a_section_is_published_at_its_folder_only(built):
     assert (built / "guide/index.html").is_file()
     assert not (built / "guide/index").exists()

@@ -56,7 +56,8 @@ def find_chromium() -> tuple[str | None, str]:
     """The Chromium executable to drive, or None and why there is none."""
     chosen = os.environ.get("CHROMIUM")
     if chosen:  # taken as given, even a snap: whoever sets it has chosen
-        return shutil.which(chosen), f"CHROMIUM={chosen} is not an executable ({HOW_TO_GET_ONE})"
+        found = shutil.which(chosen)
+        return found, "" if found else f"CHROMIUM={chosen} is not an executable ({HOW_TO_GET_ONE})"
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found and not is_snap(found):
