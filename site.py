@@ -28,6 +28,7 @@ from flaskguide.check import check_site
 from flaskguide.engine import Progress, Site
 from flaskguide.errors import SiteError, SourceProblems
 from flaskguide.pages import GuidePages, today
+from flaskguide.sources import SourceLoader
 
 ROOT = Path(__file__).resolve().parent
 
@@ -61,6 +62,8 @@ DEFAULT_CONFIG = {
 def create_app(config: dict | None = None) -> Flask:
     """Create the site's Flask app: defaults first, then ``config`` on top."""
     app = Flask(__name__, root_path=str(ROOT))
+    # No hidden file, editor's leftover or symlink out of templates/ is loaded as a template.
+    app.jinja_loader = SourceLoader(os.path.join(app.root_path, app.template_folder))
     app.config.from_mapping(DEFAULT_CONFIG)
     if config:
         app.config.from_mapping(config)
@@ -73,7 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
         pages.records = PageRecords(cache)
     freezer = Freezer(app)
     site_views = views.register(app, pages, freezer)
-    assets.init_app(app)
+    assets.init_app(app, freezer)
     if app.config["SITE_RELATIVE"]:
         relative.init_app(app)
     pages.reserved = views.reserved_urls(app, site_views)
@@ -253,7 +256,7 @@ def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
 def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: str | None) -> None:
     """Run the live site; the browser reloads when a source file changes."""
     if not built:
-        serve_app(site_config(config, site_url)).run(host=host, port=port)
+        serve_app(site_config(config, site_url), host).run(host=host, port=port)
         return
     if not (out / "index.html").is_file():
         raise click.ClickException(f"{out} holds no built site: run 'python site.py build' first")
@@ -268,9 +271,15 @@ def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: 
         server.server_close()
 
 
-def serve_app(config: dict | None = None) -> Flask:
-    """The app as ``serve`` runs it: sources re-read on change, drafts shown, browser reloaded."""
+def serve_app(config: dict | None = None, host: str = "127.0.0.1") -> Flask:
+    """The app as ``serve`` runs it: sources re-read on change, drafts shown, browser reloaded.
+
+    It answers only requests addressed to this machine by name (``Host: localhost``, the
+    loopback address or ``host``, the address it listens on): a page on another site that
+    points its own name at 127.0.0.1 (DNS rebinding) cannot read the drafts it serves.
+    """
     overrides = {
+        "TRUSTED_HOSTS": sorted({"localhost", "127.0.0.1", host}),
         "FLATPAGES_AUTO_RELOAD": True,
         "TEMPLATES_AUTO_RELOAD": True,
         "SITE_DRAFTS": True,

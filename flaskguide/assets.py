@@ -2,6 +2,9 @@
 
 A name that changes with the content lets hosts cache assets forever; an edit gives a new name,
 and since a build writes only the URLs of its own plan, no stale copy is left behind.
+
+Only the files :mod:`flaskguide.sources` keeps are named, served or published: never a hidden
+file, an editor's leftover or a symlink out of ``static/``.
 """
 
 from __future__ import annotations
@@ -9,8 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 
-from flask import Flask
+from flask import Flask, abort
+from flask_frozen import Freezer
+
+from .sources import allows, source_files
 
 HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{8})(?P<suffix>\.[^./]+)$")
 
@@ -27,7 +34,10 @@ class Fingerprints:
         self.known: dict[str, tuple[tuple[int, int], str]] = {}
 
     def hashed(self, filename: str) -> str:
-        """``css/site.css`` -> ``css/site.3f2a9c1e.css``; names of missing files are left alone."""
+        """``css/site.css`` -> ``css/site.3f2a9c1e.css``; names of missing files are left alone, and
+        so are those of files the site may not use (which are never read)."""
+        if not allows(self.folder, filename):
+            return filename
         path = os.path.join(self.folder, filename)
         try:
             stat = os.stat(path)
@@ -52,9 +62,11 @@ class Fingerprints:
         return filename
 
 
-def init_app(app: Flask) -> None:
-    """Link static files by hashed names, and serve those names."""
-    fingerprints = Fingerprints(app.static_folder)
+def init_app(app: Flask, freezer: Freezer) -> None:
+    """Link static files by hashed names, serve those names, and publish the files of static/
+    that the site may use; a hidden file, an editor's leftover or a symlink out of static/ is a 404."""
+    folder = app.static_folder
+    fingerprints = Fingerprints(folder)
     serve_static = app.view_functions["static"]
 
     @app.url_defaults
@@ -63,6 +75,23 @@ def init_app(app: Flask) -> None:
             values["filename"] = fingerprints.hashed(values["filename"])
 
     def static(filename: str):
-        return serve_static(filename=fingerprints.original(filename))
+        original = fingerprints.original(filename)
+        if not allows(folder, original):
+            abort(404)
+        return serve_static(filename=original)
 
     app.view_functions["static"] = static
+    publish_only_sources(freezer, folder)
+
+
+def publish_only_sources(freezer: Freezer, folder: str) -> None:
+    """Frozen-Flask lists every file of static/ by itself, .git/ and symlinks out of the folder
+    included (and a 404 for any stops the build): list the files the site uses instead, in its place."""
+
+    def static_urls() -> Iterator[tuple[str, dict]]:
+        for name in source_files(folder).names:
+            yield "static", {"filename": name}
+
+    generators = freezer.url_generators
+    if freezer.static_files_urls in generators:  # absent when the Freezer was made without it
+        generators[generators.index(freezer.static_files_urls)] = static_urls

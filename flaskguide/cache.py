@@ -11,8 +11,10 @@ import dataclasses
 import functools
 import hashlib
 import importlib.metadata
+import json
 import os
 import pickle
+import re
 import shutil
 import threading
 import types
@@ -20,7 +22,9 @@ import typing
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
+from .errors import OutputError, disk_errors
 from .markup import Rendered
+from .sources import folder_digest  # engine.py keys templates/ and static/ with it
 
 CACHE_VERSION = "1"
 # Everything whose version can change a byte of the output.
@@ -45,19 +49,6 @@ def sha256(*parts: object) -> str:
     for part in parts:
         digest.update(part if isinstance(part, bytes) else repr(part).encode())
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def folder_digest(folder: str | Path) -> str:
-    """A hash of every file's name and bytes under ``folder``, in a stable order."""
-    digest = hashlib.sha256()
-    for current, subfolders, filenames in os.walk(folder):
-        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
-        for name in sorted(filenames):
-            path = os.path.join(current, name)
-            digest.update(os.path.relpath(path, folder).encode() + b"\0")
-            with open(path, "rb") as handle:
-                digest.update(handle.read())
     return digest.hexdigest()
 
 
@@ -98,11 +89,9 @@ def file_stats(folder: Path, skip: Collection[str] = (), only: str = "") -> dict
     return stats
 
 
-def file_inodes(folder: Path, skip: Collection[str] = ()) -> dict[str, tuple[int, int]]:
-    """Every file under ``folder`` (see :func:`files_under`): (device, inode), which the
-    directory listing gives without a stat of each file."""
-    device = os.stat(folder).st_dev
-    return {name: (device, entry.inode()) for name, entry in files_under(folder, skip)}
+def file_names(folder: Path, skip: Collection[str] = ()) -> set[str]:
+    """Every file under ``folder`` (see :func:`files_under`), by name alone: no stat of each file."""
+    return {name for name, _ in files_under(folder, skip)}
 
 
 def temporary_name(path: Path) -> Path:
@@ -111,7 +100,8 @@ def temporary_name(path: Path) -> Path:
 
 
 def link_or_copy(source: str | Path, target: str | Path) -> None:
-    """Hard-link ``source`` at ``target``: the same bytes without a copy; copy across disks."""
+    """Hard-link ``source`` at ``target``: the same bytes without a copy; copy across disks.
+    Only for files no one writes while the link lives (the pages Pagefind reads in staging)."""
     try:
         os.link(source, target)
     except OSError:
@@ -119,91 +109,197 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
 
 
 def copy_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, copy_function=link_or_copy)
+    """A copy of every file: the output never shares an inode with the cache or another build,
+    so an edit of one can never change the other."""
+    shutil.copytree(source, target, copy_function=shutil.copyfile)
+
+
+# A stored file starts with this line and the SHA-256 of the bytes after it: a file damaged in
+# the cache is found when it is read, and made again.
+RESPONSE_HEADER = b"flaskguide record sha256 "
+SUMS = ".sums.json"  # in a stored folder (a search bundle): each file's SHA-256
+CACHE_TAG = "CACHEDIR.TAG"  # https://bford.info/cachedir/: marks a folder this cache made
+CACHE_TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# The build cache of a flaskguide site (python site.py build). Deleting it is always safe.\n"
+)
+KINDS = ("responses", "markdown", "search", "manifests", "files")
+KEY = re.compile(r"[0-9a-f]{64}")
 
 
 class Cache:
-    """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``."""
+    """Files stored under the key of what produced them, in ``folder/<kind>/<ab>/<key>``.
+
+    The cache writes only into a folder it made (marked by ``CACHEDIR.TAG``) or an empty one,
+    and deletes only entries named as it names them: never a file it did not write.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.folders: set[Path] = set()
+        self.claimed = False
+
+    def claim(self) -> None:
+        """Make sure the folder is this cache's before anything is written into it."""
+        if self.claimed:
+            return
+        with disk_errors(self.folder, "the build cache"):
+            if self.folder.is_dir() and not is_cache(self.folder):
+                raise OutputError(
+                    f"{self.folder}: refusing to use it as the build cache: it holds files the cache "
+                    "did not write. Choose an empty or new folder with --cache"
+                )
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tag = self.folder / CACHE_TAG
+            if not tag.is_file():
+                tag.write_text(CACHE_TAG_TEXT, "utf-8")
+        self.claimed = True
 
     def path(self, kind: str, key: str) -> Path:
         return self.folder / kind / key[:2] / key
 
     def writable_path(self, kind: str, key: str) -> Path:
         """Like :meth:`path`, with its folder made (once: a mkdir per file is slow on some disks)."""
+        self.claim()
         path = self.path(kind, key)
         if path.parent not in self.folders:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.folders.add(path.parent)
         return path
 
-    def link_into(self, key: str, target: Path, current: tuple | None) -> bool:
-        """Put the stored response for ``key`` at ``target``; False if there is none.
-
-        ``current`` is the identity of the file already at ``target`` (see :func:`file_stats`):
-        when it is the stored file itself, there is nothing to do.
-        """
+    def copy_response(self, key: str, target: Path) -> bool:
+        """Write the stored response for ``key`` at ``target``; False if there is none, or the
+        stored file is damaged (it is removed, and the URL rendered again)."""
         source = self.path("responses", key)
         try:
-            stored = os.stat(source)
+            data = source.read_bytes()
         except FileNotFoundError:
             return False
-        if current is not None and current[:2] == (stored.st_dev, stored.st_ino):
-            return True
-        if current is not None:
-            target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        link_or_copy(source, target)
+        body = verified(data)
+        if body is None:  # damaged since it was stored
+            source.unlink(missing_ok=True)
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
         return True
 
-    def store(self, kind: str, key: str, source: Path) -> None:
-        destination = self.writable_path(kind, key)
-        temporary = temporary_name(destination)
-        link_or_copy(source, temporary)
-        # Read-only: the file is shared with builds, and must never be edited in place there.
-        os.chmod(temporary, 0o444)
-        os.replace(temporary, destination)
+    def store_response(self, key: str, source: Path) -> None:
+        self.write("responses", key, source.read_bytes())
+
+    def write(self, kind: str, key: str, data: bytes) -> None:
+        """Store ``data`` with its hash, whole or not at all: a failed write (a full disk)
+        leaves nothing behind, and a file damaged later is a miss when read."""
+        data = RESPONSE_HEADER + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+        with disk_errors(self.folder, "the build cache"):
+            destination = self.writable_path(kind, key)
+            temporary = temporary_name(destination)
+            try:
+                temporary.write_bytes(data)
+                # Read-only: a stored file must never be edited in place.
+                os.chmod(temporary, 0o444)
+                os.replace(temporary, destination)
+            finally:
+                temporary.unlink(missing_ok=True)
+
+    def store_tree(self, kind: str, key: str, folder: Path) -> None:
+        """Store a copy of ``folder`` with each file's hash (see :meth:`copy_tree_into`)."""
+        with disk_errors(self.folder, "the build cache"):
+            stored = self.writable_path(kind, key)
+            temporary = temporary_name(stored)
+            shutil.rmtree(temporary, ignore_errors=True)
+            try:
+                copy_tree(folder, temporary)
+                sums = {name: file_sha(temporary / name) for name in sorted(file_names(temporary))}
+                (temporary / SUMS).write_text(json.dumps(sums), "utf-8")
+                if not stored.exists():
+                    os.replace(temporary, stored)
+            finally:
+                shutil.rmtree(temporary, ignore_errors=True)
+
+    def tree_sums(self, kind: str, key: str) -> dict[str, str] | None:
+        """The files of a stored folder with their hashes; None if there is none to read."""
+        try:
+            sums = json.loads((self.path(kind, key) / SUMS).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return sums if isinstance(sums, dict) else None
+
+    def copy_tree_into(self, kind: str, key: str, target: Path) -> dict[str, str] | None:
+        """Copy a stored folder to ``target``, checking every file's hash; return the sums, or
+        None when it is missing or damaged (then it is removed, and nothing is left at ``target``)."""
+        stored = self.path(kind, key)
+        sums = self.tree_sums(kind, key)
+        if sums is None or file_names(stored) != {*sums, SUMS}:
+            shutil.rmtree(stored, ignore_errors=True)
+            return None
+        for name, digest in sums.items():
+            data = (stored / name).read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                shutil.rmtree(stored, ignore_errors=True)
+                shutil.rmtree(target, ignore_errors=True)
+                return None
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(data)
+        return sums
 
     def load(self, kind: str, key: str, expected: type) -> object | None:
         """The value stored under ``key`` if it is a well-formed ``expected``; None for anything else."""
         try:
-            with open(self.path(kind, key), "rb") as handle:
-                value = pickle.load(handle)
-        except Exception:  # missing, truncated, garbage, or naming a class that is gone: a miss
+            value = pickle.loads(verified(self.path(kind, key).read_bytes()))
+        except Exception:  # missing, damaged, garbage, or naming a class that is gone: a miss
             return None
         return value if isinstance(value, expected) and well_formed(value) else None
 
     def save(self, kind: str, key: str, value: object) -> None:
-        destination = self.writable_path(kind, key)
-        temporary = temporary_name(destination)
-        with open(temporary, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, destination)
+        self.write(kind, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def remove(self, kind: str, keys: set[str]) -> None:
         """Delete the entries stored under ``keys``, where there are any."""
         for key in keys:
-            stored = self.path(kind, key)
-            if stored.is_dir():
-                shutil.rmtree(stored, ignore_errors=True)
-            else:
-                stored.unlink(missing_ok=True)
+            if KEY.fullmatch(key):
+                remove_entry(self.path(kind, key))
 
     def prune(self, kind: str, keep: set[str]) -> int:
-        """Delete what this build did not use, so the cache stays the size of one site."""
+        """Delete what this build did not use, so the cache stays the size of one site. Only
+        entries named as the cache names them are looked at."""
         removed = 0
         for stored in (self.folder / kind).glob("*/*"):
-            if stored.name not in keep:
-                if stored.is_dir():
-                    shutil.rmtree(stored, ignore_errors=True)
-                else:
-                    stored.unlink(missing_ok=True)
+            if is_entry(stored) and stored.name not in keep:
+                remove_entry(stored)
                 removed += 1
         return removed
+
+
+def is_cache(folder: Path) -> bool:
+    """Whether ``folder`` may be used as the cache: made by it, empty, or (from before the
+    cache marked its folder) holding only the cache's own folders."""
+    if (folder / CACHE_TAG).is_file():
+        return True
+    return all(entry.name in KINDS or entry.name == ".lock" for entry in folder.iterdir())
+
+
+def is_entry(path: Path) -> bool:
+    """Whether ``path`` is named as the cache names its entries: ``<kind>/<ab>/<key>``."""
+    return KEY.fullmatch(path.name) is not None and path.parent.name == path.name[:2]
+
+
+def remove_entry(stored: Path) -> None:
+    if stored.is_dir() and not stored.is_symlink():
+        shutil.rmtree(stored, ignore_errors=True)
+    else:
+        stored.unlink(missing_ok=True)
+
+
+def verified(data: bytes) -> bytes | None:
+    """The body of a stored response, if its hash is as stored; None for a damaged file."""
+    header, newline, body = data.partition(b"\n")
+    if not newline or not header.startswith(RESPONSE_HEADER):
+        return None
+    return body if hashlib.sha256(body).hexdigest().encode() == header[len(RESPONSE_HEADER) :] else None
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class PageRecords:

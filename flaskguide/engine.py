@@ -3,7 +3,7 @@ decides which URLs need rendering at all, and shares that work among processes.
 
 Each URL of a view gets a key: a hash of everything its HTML depends on (the code, templates,
 static files, config, the site-wide lists every page shows, the view's template and context).
-A key found in the content-addressed cache is served by hard-linking the stored file; the others
+A key found in the content-addressed cache is served by copying the stored file; the others
 are rendered by Frozen-Flask, in ``jobs`` forked workers, and stored under their keys.
 """
 
@@ -23,8 +23,9 @@ import jinja2
 from flask import Flask, url_for
 from flask_frozen import Freezer
 
-from .cache import Cache, code_digest, file_inodes, folder_digest, sha256
-from .errors import RenderError, SiteError, template_problem
+from . import processes
+from .cache import Cache, code_digest, file_names, folder_digest, sha256
+from .errors import RenderError, SiteError, disk_problem, template_problem
 from .pages import GuidePage, GuidePages, description
 from .tags import Tag
 from .views import Views
@@ -165,19 +166,18 @@ def output_path(freezer, staging: Path, url: str) -> Path:
     return staging / output_name(freezer, url)
 
 
-def reuse_tree(staging: Path, wanted: set[str], keep: str = "") -> dict[str, tuple[int, int]]:
-    """Clear from a recycled folder what this build will not write; return what remains, with
-    the identity of each file. The top-level folder ``keep`` is left to the step that writes it
-    (the search index)."""
-    existing = file_inodes(staging, skip={keep})
-    for name in sorted(existing.keys() - wanted):
+def reuse_tree(staging: Path, wanted: set[str], keep: str = "") -> set[str]:
+    """Clear from a recycled folder what this build will not write; return the files that
+    remain. The top-level folder ``keep`` is left to the step that writes it (the search index)."""
+    existing = file_names(staging, skip={keep})
+    for name in sorted(existing - wanted):
         path = staging / name
         path.unlink()
         folder = path.parent
         while folder != staging and not any(folder.iterdir()):  # the folders it leaves empty
             folder.rmdir()
             folder = folder.parent
-    return {name: stat for name, stat in existing.items() if name in wanted}
+    return existing & wanted
 
 
 @dataclass
@@ -227,8 +227,15 @@ class Engine:
             urls = list(dict.fromkeys(freezer.all_urls()))
             return Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
 
-    def freeze(self, plan: Plan, staging: Path, keep: str = "") -> Frozen:
-        """Write every URL into ``staging``, leaving the recycled folder ``keep`` to a later step."""
+    def freeze(
+        self, plan: Plan, staging: Path, keep: str = "", trusted: dict[str, str] | None = None
+    ) -> Frozen:
+        """Write every URL into ``staging``, leaving the recycled folder ``keep`` to a later step.
+
+        ``trusted`` names the files already in ``staging`` that hold what a key produced, as
+        written (see :func:`flaskguide.build.recycle`): a file whose URL has that key stays.
+        """
+        trusted = trusted or {}
         freezer, cache = self.site.freezer, self.cache
         self.site.app.config["FREEZER_DESTINATION"] = str(staging)
         urls, url_keys = list(plan.keys), plan.keys
@@ -244,12 +251,14 @@ class Engine:
         to_render = []
         for url in urls:
             key, name = url_keys.get(url), output_name(freezer, url)
-            if key and cache.link_into(key, staging / name, existing.get(name)):
+            if key and trusted.get(name) == key:
+                tick(url)
+                continue
+            if name in existing:
+                (staging / name).unlink()
+            if key and cache.copy_response(key, staging / name):
                 tick(url)
             else:
-                if name in existing:
-                    # Never write into a file the live build or the cache may share: replace it.
-                    (staging / name).unlink()
                 to_render.append(url)
         rendered, seen, batch, workers = [], set(urls), to_render, self.jobs
         while batch:
@@ -261,7 +270,7 @@ class Engine:
         if cache:
             for url in rendered:
                 if url_keys.get(url):
-                    cache.store("responses", url_keys[url], output_path(freezer, staging, url))
+                    cache.store_response(url_keys[url], output_path(freezer, staging, url))
         files = {output_name(freezer, url): url_keys.get(url) for url in rendered + urls}
         return Frozen(files, len(rendered))
 
@@ -282,16 +291,17 @@ def render(site: Site, urls: list[str], jobs: int, progress: Callable[[str], obj
     try:
         context = multiprocessing.get_context("fork")
         # Fresh workers now and then keep the memory of rendered pages from piling up.
-        with context.Pool(jobs, initializer=ignore_interrupt, maxtasksperchild=64) as pool:
+        with context.Pool(jobs, initializer=start_worker, maxtasksperchild=64) as pool:
             yield from collect(pool.imap(render_chunk, chunks), progress)
     finally:
         WORKER_SITE = None
 
 
-def ignore_interrupt() -> None:
+def start_worker() -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent stops the build and
     # the workers with it, instead of each worker printing a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    processes.die_with_parent()
 
 
 def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iterator[str]:
@@ -316,6 +326,11 @@ def render_chunk(urls: list[str], site: Site | None = None) -> tuple[list[str], 
         return [], [], error
     except jinja2.TemplateError as error:
         return [], [], RenderError(template_problem(error, app.jinja_loader.searchpath, app.root_path))
+    except OSError as error:
+        problem = disk_problem(error, app.config["FREEZER_DESTINATION"], "the output")
+        if problem is None:
+            raise
+        return [], [], problem
     except Exception as error:
         trace = "".join(traceback.format_exception(error))
         return [], [], RenderError(f"{url}: the page could not be rendered:\n{trace}")

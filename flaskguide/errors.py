@@ -7,10 +7,24 @@ to do: ``pages/why.md:3: date "2024-13-45" is not a valid date (use YYYY-MM-DD)`
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import jinja2
+
+
+def shown_name(text: str) -> str:
+    """A name as a one-line message can show it: control characters and bytes that are not
+    UTF-8 written as escapes (``a\\tb``, ``\\xff``), never raw."""
+    escaped = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(
+        character if character.isprintable() or character == " " else repr(character)[1:-1]
+        for character in escaped
+    )
 
 
 class SiteError(Exception):
@@ -39,6 +53,40 @@ class RenderError(SiteError):
 
 class OutputError(SiteError):
     """The output folder cannot be written: it holds sources, another build has it, and so on."""
+
+
+# What a full or read-only disk, or a folder the build may not write, is called, and what to do.
+DISK_PROBLEMS = {
+    errno.ENOSPC: "the disk is full: free some space, then build again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then build again",
+    errno.EFBIG: "a file grew larger than this system allows a file to be",
+    errno.EROFS: "is on a read-only file system: choose a writable folder",
+    errno.EACCES: "permission denied: choose a folder you may write, or change its permissions",
+    errno.EPERM: "permission denied: choose a folder you may write, or change its permissions",
+}
+
+
+def disk_problem(error: OSError, where: Path | str, what: str) -> OutputError | None:
+    """The one line a user reads for a disk that is full or cannot be written; None for any
+    other error. ``where`` is the folder being written (``what`` says which: the output, the
+    build cache), named when the error itself names no file."""
+    problem = DISK_PROBLEMS.get(error.errno)
+    if problem is None:
+        return None
+    path = error.filename or where
+    return OutputError(f"{path}: cannot write {what} ({os.strerror(error.errno)}): {problem}")
+
+
+@contextmanager
+def disk_errors(where: Path | str, what: str) -> Iterator[None]:
+    """Turn a full, read-only or forbidden disk met inside the block into :class:`OutputError`."""
+    try:
+        yield
+    except OSError as error:
+        problem = disk_problem(error, where, what)
+        if problem is None:
+            raise
+        raise problem from None
 
 
 class SearchError(SiteError):

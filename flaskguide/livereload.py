@@ -17,7 +17,8 @@ import jinja2
 from flask import Flask, Response, g, request, url_for
 from markupsafe import Markup, escape
 
-from .errors import SiteError, template_problem
+from .errors import SiteError, SourceProblems, template_problem
+from .sources import check_sources, source_files
 
 SCRIPT = (
     '<script>new EventSource("{url}").addEventListener("message", '
@@ -26,18 +27,20 @@ SCRIPT = (
 
 
 def fingerprint(folders: list[str]) -> str:
-    """A hash of every file's name, size and modification time under ``folders``."""
+    """A hash of the name, size and modification time of every file under ``folders`` the site
+    uses, and of the problems found there: an editor's lock file reloads nothing, and fixing a
+    problem reloads the page that shows it."""
     digest = hashlib.sha256()
     for folder in folders:
-        for current, subfolders, filenames in os.walk(folder, followlinks=True):
-            subfolders.sort()
-            for name in sorted(filenames):
-                path = os.path.join(current, name)
-                try:
-                    stat = os.stat(path)
-                except OSError:  # a dangling editor lock file, or a file deleted mid-walk
-                    continue
-                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        found = source_files(folder)
+        for name in found.names:
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:  # deleted since the walk
+                continue
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update("\n".join(found.problems).encode())
     return digest.hexdigest()[:16]
 
 
@@ -103,6 +106,9 @@ def init_app(app: Flask) -> None:
         # Only pages carry the script; a stylesheet or image request need not walk the sources.
         if request.endpoint not in ("livereload", "static"):
             g.sources_seen = fingerprint(folders)
+            # What a build would refuse, shown in the browser (a page's problems show as it loads).
+            if problems := check_sources(app):
+                raise SourceProblems(problems)
 
     @app.after_request
     def add_script(response: Response) -> Response:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import re
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,15 +27,11 @@ from flask_flatpages import FlatPages, Page
 
 from . import frontmatter
 from . import tags as tagging
-from .errors import PageProblem, ProblemGroup, SourceProblems
+from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems, shown_name
 from .markup import Rendered, Renderer, summary
+from .sources import is_ignored, link_refusal
 
 INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
-
-
-def is_ignored(name: str) -> bool:
-    """Hidden files and the files editors leave behind: never published, never fatal."""
-    return name.startswith((".", "#")) or name.endswith(("~", "#", ".swp", ".swx", ".tmp"))
 
 
 def url_of(page_path: str) -> str:
@@ -50,6 +48,7 @@ def sort_key(page: Page) -> tuple:
 
 # "?" and "#" end a URL's path, and browsers read a backslash as "/".
 NOT_IN_URLS = set("?#\\")
+PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 RACY_NS = 2_000_000_000  # file times are coarser than a nanosecond: see unchanged()
 
 
@@ -67,9 +66,15 @@ def unchanged(seen: tuple, version: tuple) -> bool:
 def today() -> datetime.date:
     """Today, or the day SOURCE_DATE_EPOCH names, so a rebuild of old sources matches."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
+    if not epoch:
+        return datetime.date.today()
+    try:
         return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).date()
-    return datetime.date.today()
+    except (ValueError, OverflowError, OSError):
+        raise SiteError(
+            f"SOURCE_DATE_EPOCH={shown_name(epoch)}: is not a time this build can use (a whole number "
+            "of seconds since 1970, such as the output of git log -1 --format=%ct): set it so, or unset it"
+        ) from None
 
 
 class RecordKeeper(Protocol):
@@ -93,7 +98,7 @@ class GuidePages(FlatPages):
 
     def display_name(self, filename: str) -> str:
         """A file's name as an author knows it: relative to the project, e.g. ``pages/why.md``."""
-        return os.path.relpath(filename, os.path.dirname(self.root))
+        return shown_name(os.path.relpath(filename, os.path.dirname(self.root)))
 
     def walk(self, problems: list[str]) -> Iterator[tuple[str, str]]:
         """Yield ``(page path, file name)`` for every page file, in a stable order."""
@@ -102,7 +107,7 @@ class GuidePages(FlatPages):
         seen_folders = set()
         for folder, subfolders, filenames in os.walk(self.root, followlinks=True):
             real = os.path.realpath(folder)
-            if real in seen_folders or self.outside(folder, root, problems):
+            if real in seen_folders or self.outside(folder, root, problems) or self.alias(folder, problems):
                 subfolders.clear()
                 continue
             seen_folders.add(real)
@@ -115,23 +120,29 @@ class GuidePages(FlatPages):
                 if self.outside(filename, root, problems):
                     continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
-                yield path.replace(os.sep, "/"), filename
+                # One spelling per name: macOS writes names decomposed (NFD), and a host that
+                # matches bytes would not find the composed URL every link uses.
+                yield unicodedata.normalize("NFC", path.replace(os.sep, "/")), filename
 
     def outside(self, filename: str, root: str, problems: list[str]) -> bool:
         """Refuse a symlink that leads out of the pages folder (or nowhere)."""
-        if not os.path.islink(filename):
+        refused = link_refusal(filename, root, self.display_name(self.root))
+        if refused:
+            problems.append(f"{self.display_name(filename)}: {refused}")
+        return refused is not None
+
+    def alias(self, folder: str, problems: list[str]) -> bool:
+        """Refuse a folder symlink to a folder inside pages/: its pages would be published
+        twice, or at the link's name instead of their own."""
+        if folder == self.root or not os.path.islink(folder):
             return False
-        target = os.path.realpath(filename)
-        if not os.path.exists(target):
-            problems.append(f"{self.display_name(filename)}: is a symlink to a missing file")
-            return True
-        if os.path.commonpath([target, root]) != root:
-            problems.append(
-                f"{self.display_name(filename)}: is a symlink to {target}, outside "
-                f"{self.display_name(self.root)}/: copy the file in instead"
-            )
-            return True
-        return False
+        target = os.path.realpath(folder)
+        problems.append(
+            f"{self.display_name(folder)}: is a symlink to {self.display_name(target)}/, inside "
+            f"{self.display_name(self.root)}/, so its pages would be published under both names: "
+            "remove the link"
+        )
+        return True
 
     def load_page(self, path: str, filename: str, known: dict) -> GuidePage:
         """A page from its file; from ``known`` (the last run's reading) when the file is unchanged."""
@@ -187,17 +198,20 @@ class GuidePages(FlatPages):
 
     def load_all(self) -> dict[str, GuidePage]:
         """Read and validate every page file; raise one error listing every problem."""
-        pages, problems = {}, []
+        pages, loaded, problems = {}, [], []
         known = self.records.readings(self.root) if self.records else {}
         before = dict(known)
         for path, filename in self.walk(problems):
             try:
-                pages[path] = self.load_page(path, filename, known)
+                page = self.load_page(path, filename, known)
             except PageProblem as problem:
                 problems.append(self.describe(filename, problem))
             except ProblemGroup as group:
                 problems.extend(self.describe(filename, problem) for problem in group.problems)
-        problems.extend(self.collisions(pages.values()))
+            else:
+                loaded.append(page)
+                pages[path] = page
+        problems.extend(self.collisions(loaded))  # two spellings of one name are two files, one path
         if problems:
             raise SourceProblems(problems)
         current = {page.source: known[page.source] for page in pages.values() if page.source in known}
@@ -214,11 +228,11 @@ class GuidePages(FlatPages):
         for page in pages:
             url = page.url.casefold()
             if taken := self.reserved.problem(page.url):
-                problems.append(f"{name(page.source)}: its URL {page.url} {taken}")
+                problems.append(f"{name(page.source)}: its URL {shown_name(page.url)} {taken}")
             elif url in owners:
                 problems.append(
-                    f"{name(owners[url])} and {name(page.source)} both publish {url} (URLs ignore case): "
-                    "rename one"
+                    f"{name(owners[url])} and {name(page.source)} both publish {shown_name(url)} "
+                    "(URLs ignore case and how accents are encoded): rename one"
                 )
             else:
                 owners[url] = page.source
@@ -228,11 +242,30 @@ class GuidePages(FlatPages):
         """Drop drafts and future-dated pages unless the config asks for them."""
         config, now = current_app.config, today()
         drafts, future = config["SITE_DRAFTS"], config["SITE_FUTURE"]
-        return {
-            path: page
-            for path, page in pages.items()
-            if (drafts or not page.meta.get("draft")) and (future or page.meta.get("date", now) <= now)
-        }
+        home = pages.get(INDEX)
+        self.__dict__["home_hidden"] = home and hidden_because(home, now, drafts, future)
+        return {path: page for path, page in pages.items() if not hidden_because(page, now, drafts, future)}
+
+    def home_problem(self) -> str | None:
+        """Why a build would have no home page, if it would not: the home page is missing, a
+        draft or dated after today (``serve`` shows drafts, and a missing one is a 404 there)."""
+        if INDEX in self._pages:
+            return None
+        name = self.display_name(os.path.join(self.root, INDEX + self.config("extension")))
+        reason = self.__dict__.get("home_hidden")
+        if reason is None:
+            return f"{name}: missing: a site needs a home page; add one (its title, then what the site is)"
+        return f"{name}: the home page {reason}, and a site needs a home page to build"
+
+
+def hidden_because(page: GuidePage, now: datetime.date, drafts: bool, future: bool) -> str | None:
+    """Why a build leaves ``page`` out (a draft, or dated after ``now``), or None."""
+    if page.meta.get("draft") and not drafts:
+        return "is a draft (draft: true): set draft: false"
+    date = page.meta.get("date")
+    if date and date > now and not future:
+        return f"is dated {date}, after today ({now}): build with --future, or change its date"
+    return None
 
 
 @dataclass(frozen=True)
@@ -263,6 +296,15 @@ class ReservedUrls:
             ),
             # "?" and "#" end a URL's path, and browsers read a backslash as "/".
             UrlForm(has_character(NOT_IN_URLS), "holds '?', '#' or a backslash, which no URL's path can"),
+            # A host decodes %41 to "A" before it looks for the file: the page could never be found.
+            UrlForm(
+                lambda segments: any(PERCENT_ESCAPE.search(segment) for segment in segments),
+                "holds a %XX escape, which a host would decode: write the character itself",
+            ),
+            UrlForm(
+                lambda segments: any(not segment.isprintable() for segment in segments),
+                "holds a control character or a byte that is not UTF-8 (shown escaped)",
+            ),
         ]
 
     def problem(self, url: str) -> str | None:
@@ -335,11 +377,16 @@ class GuidePage(Page):
     @property
     def body(self) -> str:
         if self._body is None:
-            with open(self.source, "rb") as handle:
-                data = handle.read()
-            if hashlib.sha256(data).hexdigest() != self.source_sha:
+            try:
+                with open(self.source, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                data = None
+            if data is None or hashlib.sha256(data).hexdigest() != self.source_sha:
                 # Its HTML would be stored under the hash of the text it was not made from.
-                raise SourceProblems([f"{self.source}: changed while the site was being built: build again"])
+                raise SourceProblems(
+                    [f"{shown_name(self.source)}: changed while the site was being built: build again"]
+                )
             self._body = frontmatter.read(data)[1]
         return self._body
 

@@ -25,6 +25,8 @@ def relative(url: str, page_dir: str, script_root: str, folder_only: bool = Fals
         path = target + "/" if site_path.endswith("/") and target != "." else target
     if (path.endswith("/") or path in (".", "..")) and not folder_only:
         path = "index.html" if path == "." else posixpath.join(path, "index.html")
+    if ":" in path.split("/")[0]:
+        path = "./" + path  # "colon:x/" would read as a URL scheme, "colon:"
     return path + hash_mark + fragment
 
 

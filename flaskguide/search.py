@@ -17,14 +17,15 @@ import shutil
 import subprocess
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from pagefind.service import get_executable
 
-from .cache import Cache, code_digest, copy_tree, file_inodes, link_or_copy, sha256, temporary_name
+from . import processes
+from .cache import Cache, code_digest, file_names, link_or_copy, sha256
 from .errors import SearchError
 
 BUNDLES = "pagefind"
@@ -98,13 +99,21 @@ class Indexing:
     ``files`` maps each file the build wrote to its URL's cache key (or None); ``known`` is the
     last build's record of which keys are searchable. Pagefind runs in processes of its own, so
     the build goes on meanwhile; :meth:`finish` waits for it, :meth:`cancel` stops it. A bundle
-    already in place (left by the build this one recycles) and identical to the stored one is
-    kept: an edit rewrites only its own section's files.
+    already in place (left by the build this one recycles) whose files are all ``trusted`` to
+    hold what the stored one holds (see :meth:`origins`) is kept: an edit rewrites only its own
+    section's files.
     """
 
     def __init__(
-        self, site: Path, files: dict[str, str | None], cache: Cache | None, jobs: int, known: dict[str, bool]
+        self,
+        site: Path,
+        files: dict[str, str | None],
+        cache: Cache | None,
+        jobs: int,
+        known: dict[str, bool],
+        trusted: dict[str, str] | None = None,
     ) -> None:
+        self.trusted = trusted or {}
         self.cache, self.output = cache, site / BUNDLES
         hashes, self.searchable = searchable(site, files, known)
         self.groups = sections(list(hashes))
@@ -140,16 +149,32 @@ class Indexing:
         missing = {}
         for name, group in self.groups.items():
             bundle = self.output / name
-            stored = self.cache.path("search", self.keys[name]) if self.cache else None
-            if stored is not None and stored.is_dir() and same_tree(stored, bundle):
+            sums = self.cache.tree_sums("search", self.keys[name]) if self.cache else None
+            if sums is not None and self.in_place(name, sums):
                 continue
-            if bundle.exists():
-                shutil.rmtree(bundle)  # never write into files the cache may share
-            if stored is not None and stored.is_dir():
-                copy_tree(stored, bundle)
-            else:
+            shutil.rmtree(bundle, ignore_errors=True)
+            if self.cache is None or self.cache.copy_tree_into("search", self.keys[name], bundle) is None:
                 missing[name] = group
         return missing
+
+    def in_place(self, name: str, sums: dict[str, str]) -> bool:
+        """Whether the recycled bundle ``name`` holds exactly the stored one's files, as written."""
+        bundle = self.output / name
+        if not bundle.is_dir() or file_names(bundle) != set(sums):
+            return False
+        origins = self.bundle_origins(name, sums)
+        return all(self.trusted.get(file) == origin for file, origin in origins.items())
+
+    def bundle_origins(self, name: str, files: Iterable[str]) -> dict[str, str]:
+        """What each file of the bundle ``name`` was made from: the bundle's key and its name."""
+        return {f"{BUNDLES}/{name}/{file}": f"{self.keys[name]}/{file}" for file in files}
+
+    def origins(self) -> dict[str, str]:
+        """What each file of the finished index was made from, for the next build to trust."""
+        found = {}
+        for name in self.groups:
+            found.update(self.bundle_origins(name, file_names(self.output / name)))
+        return found
 
     def busy(self) -> set[str]:
         """The folders (relative to the site) Pagefind is writing or reading until :meth:`finish`."""
@@ -160,19 +185,48 @@ class Indexing:
         return [f"{BUNDLES}/{name}" for name in self.missing]
 
     def finish(self) -> None:
-        """Wait for Pagefind, and store the bundles it wrote."""
+        """Wait for Pagefind, check what it wrote, and store the bundles."""
         self.pagefind.wait()
+        for name, group in self.missing.items():
+            check_bundle(self.output / name, len(group))
         if self.cache:
             for name in self.missing:
-                store(self.cache, self.keys[name], self.output / name)
+                self.cache.store_tree("search", self.keys[name], self.output / name)
 
     def cancel(self) -> None:
         self.pagefind.stop()
 
 
-def same_tree(stored: Path, bundle: Path) -> bool:
-    """Whether ``bundle`` is made of the stored bundle's very files (hard links), and only them."""
-    return bundle.is_dir() and file_inodes(bundle) == file_inodes(stored)
+def check_bundle(bundle: Path, pages: int) -> None:
+    """Raise SearchError unless ``bundle`` is a whole Pagefind index of ``pages`` pages.
+
+    Pagefind can exit 0 having written empty files (on a full disk, for one): its exit status
+    alone proves nothing.
+    """
+    problem = bundle_problem(bundle, pages)
+    if problem:
+        raise SearchError(
+            f"{bundle}: the search index is incomplete ({problem}): is the disk full? Build again"
+        )
+
+
+def bundle_problem(bundle: Path, pages: int) -> str | None:
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        indexed = sum(language["page_count"] for language in entry["languages"].values())
+        metas = [f"pagefind.{language['hash']}.pf_meta" for language in entry["languages"].values()]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return f"pagefind-entry.json cannot be read: {error}"
+    if indexed != pages:
+        return f"{indexed} pages indexed of {pages}"
+    names = file_names(bundle)
+    if missing := [name for name in ["pagefind.js", *metas] if name not in names]:
+        return f"{missing[0]} is missing"
+    if pages and not any(name.startswith("fragment/") for name in names):
+        return "no page fragments"
+    if empty := sorted(name for name in names if (bundle / name).stat().st_size == 0):
+        return f"{empty[0]} is empty"
+    return None
 
 
 def pagefind_program() -> tuple[str, str]:
@@ -228,7 +282,13 @@ class Pagefind:
         with self.lock:
             if self.stopped.is_set():
                 return 0, ""
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **options)
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                preexec_fn=processes.die_with_parent,  # a build killed outright takes it along
+                **options,
+            )
             self.processes.add(process)
         try:
             output = process.communicate()[0].decode(errors="replace")
@@ -332,17 +392,3 @@ def escape(name: str) -> str:
 def pages_folder(name: str) -> str:
     """The folder of links to the pages Pagefind indexes into the bundle ``name``, beside it."""
     return f".{name}.pages"
-
-
-def store(cache: Cache, key: str, bundle: Path) -> None:
-    stored = cache.writable_path("search", key)
-    temporary = temporary_name(stored)
-    shutil.rmtree(temporary, ignore_errors=True)
-    copy_tree(bundle, temporary)
-    for current, _, names in os.walk(temporary):
-        for file in names:  # read-only, as every stored file: builds share it
-            os.chmod(os.path.join(current, file), 0o444)
-    if stored.exists():
-        shutil.rmtree(temporary)
-    else:
-        os.replace(temporary, stored)

@@ -22,8 +22,11 @@ def tag_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:6]
+def short_hash(text: str, size: int = 6) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+MAX_SLUG = 80  # characters of a tag's own text in its folder name, well inside 255 bytes
 
 
 def slugs(keys: set[str]) -> dict[str, str]:
@@ -31,14 +34,25 @@ def slugs(keys: set[str]) -> dict[str, str]:
 
     ``C#`` and ``C`` both slugify to ``c``; every tag in such a clash gets a hash of its own
     text appended (so neither takes the plain name by accident of order), and so does a tag
-    with no letters or digits to spell a name from.
+    with no letters or digits to spell a name from, or one too long for a folder name. A tag
+    whose plain name is another's hashed one (``c-1a2b3c``) is hashed too, until none clash.
     """
-    base = {key: slugify(key) or "tag" for key in keys}
+    base = {key: slugify(key, max_length=MAX_SLUG) or "tag" for key in keys}
     taken = Counter(base.values())
-    return {
-        key: f"{slug}-{short_hash(key)}" if taken[slug] > 1 or slug == "tag" else slug
+    hashed = {
+        key: 6 if taken[slug] > 1 or slug == "tag" or len(slugify(key)) > MAX_SLUG else 0
         for key, slug in base.items()
     }
+    while True:
+        final = {
+            key: f"{base[key]}-{short_hash(key, size)}" if size else base[key] for key, size in hashed.items()
+        }
+        counts = Counter(final.values())
+        clashing = [key for key, slug in final.items() if counts[slug] > 1]
+        if not clashing:
+            return final
+        for key in clashing:  # a plain name gets a hash; two hashed ones, longer hashes
+            hashed[key] = 6 if hashed[key] == 0 else min(64, hashed[key] * 2)
 
 
 def collect(pages: list[Page]) -> list[Tag]:

@@ -9,6 +9,7 @@ lists, dicts and plain values only: anything else is refused there, never guesse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -148,7 +149,10 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
             found = views.view(endpoint, args)
             if found is None:
                 abort(404)
-            return Response(render_template(found.template, **found.context), mimetype=found.mimetype)
+            body = render_template(found.template, **found.context)
+            if found.mimetype.endswith("xml"):
+                body = xml_text(body)
+            return Response(body, mimetype=found.mimetype)
 
         return respond
 
@@ -176,6 +180,15 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
     freezer.register_generator(lambda: (("tag", {"slug": found.slug}) for found in pages.site.tags))
     freezer.register_generator(lambda: [("code_css_file", {"name": code_css_name})])
     return views
+
+
+# Characters XML 1.0 forbids anywhere (a page's text may hold them): a feed reader would refuse
+# the whole feed.
+NOT_IN_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return NOT_IN_XML.sub("", text)
 
 
 def page_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:

@@ -4,7 +4,6 @@ import gzip
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -314,33 +313,6 @@ def test_exception_in_a_view_leaves_the_previous_build(
             assert raised.value.problems == error.problems
         assert snapshot(out) == before
         assert not (tmp_path / ".out.new").exists()
-
-
-def test_interrupted_build_leaves_the_previous_build(site_pages, pages_dir, write_page, tmp_path):
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    assert run_build(out, pages_dir, cache).returncode == 0
-    before = snapshot(out)
-    body = "## Heading\n\n" + "Some words to render, with `code` and *emphasis*. " * 400 + "\n"
-    for number in range(150):
-        write_page(f"bulk/page-{number}.md", f"title: Bulk {number}", body)
-    command = [sys.executable, "site.py", "--pages", str(pages_dir), "build", "--out", str(out)]
-    command += ["--cache", str(cache), "--jobs", "2"]
-    # A session of its own, so that the signal reaches the whole group, as Ctrl-C in a terminal does.
-    process = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    staging = tmp_path / ".out.new"
-    deadline = time.monotonic() + 60
-    while not (staging / "bulk").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert (staging / "bulk").exists(), "the build should be writing when interrupted"
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
-    assert "Aborted" in stderr.decode()
-    assert "Traceback" not in stderr.decode()
-    assert snapshot(out) == before
-    assert not staging.exists()
 
 
 @pytest.mark.parametrize("folder", ["pages", "static", "templates", "pages/inner"])

@@ -62,8 +62,10 @@ def outcome(call, expected):
     pytest.param("/static/s.css?v=1", "/why/", "", False, "../static/s.css?v=1", id="file-query"),
     # BEHAVIOUR? opened from disk, search/ is a folder listing: expected search/index.html?q=flask
     pytest.param("/search/?q=flask", "/", "", False, "search/?q=flask", id="folder-query"),
-    # BEHAVIOUR? the browser reads "a:b/index.html" as the scheme "a:" (e.g. pages/a:b.md): expected ./a:b/index.html
-    pytest.param("/a:b/", "/", "", False, "a:b/index.html", id="colon-in-first-segment"),
+    # "a:b/index.html" would read as the scheme "a:" (pages/a:b.md): "./" keeps it a path
+    pytest.param("/a:b/", "/", "", False, "./a:b/index.html", id="colon-in-first-segment"),
+    pytest.param("/x/a:b/", "/x/", "", False, "./a:b/index.html", id="colon-below"),
+    pytest.param("/a/b:c/", "/", "", False, "a/b:c/index.html", id="colon-not-first"),
     pytest.param("/guide/why/", "/structure/", "/guide", False, "../why/index.html", id="script-root"),
     pytest.param("/guide/", "/why/", "/guide", False, "../index.html", id="script-root-home"),
     # BEHAVIOUR? the site's own root without its slash is not seen as the home page: expected ../index.html
@@ -203,8 +205,9 @@ def test_tag_key(text, expected):
     pytest.param({"c#", "python"}, {"c#": "c", "python": "python"}, id="no-clash-readable"),
     pytest.param({"+++"}, {"+++": "tag-29f509"}, id="no-letters"),
     pytest.param({"tag"}, {"tag": "tag-2a1073"}, id="literal-tag"),
-    # BEHAVIOUR? "unique always": a tag spelled as another's hashed slug takes that very slug
-    pytest.param({"c#", "c", "c-951a4d"}, {"c#": "c-951a4d", "c": "c-2e7d2c", "c-951a4d": "c-951a4d"}, id="hashed-name-taken"),
+    # "unique always": a tag spelled as another's hashed slug is hashed too, and the two clash no more
+    pytest.param({"c#", "c", "c-951a4d"}, {"c#": "c-951a4d36e0a9", "c": "c-2e7d2c", "c-951a4d": "c-951a4d-6a22db"}, id="hashed-name-taken"),
+    pytest.param({"x" * 300}, {"x" * 300: "x" * 80 + "-0d4e2c"}, id="longer-than-a-file-name"),
 ])
 def test_slugs(keys, expected):
     assert tags.slugs(keys) == expected
