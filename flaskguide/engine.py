@@ -301,7 +301,7 @@ def start_worker() -> None:
     # Ctrl-C reaches every process of the terminal's group: the parent stops the build and
     # the workers with it, instead of each worker printing a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    processes.die_with_parent()
+    processes.exit_with_parent()
 
 
 def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iterator[str]:

@@ -49,6 +49,7 @@ def sort_key(page: Page) -> tuple:
 # "?" and "#" end a URL's path, and browsers read a backslash as "/".
 NOT_IN_URLS = set("?#\\")
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+NAME_MAX = 255  # bytes in a file name, on every common file system
 RACY_NS = 2_000_000_000  # file times are coarser than a nanosecond: see unchanged()
 
 
@@ -220,7 +221,8 @@ class GuidePages(FlatPages):
         return pages
 
     def describe(self, filename: str, problem: PageProblem) -> str:
-        return f"{self.display_name(filename)}:{problem.line}: {problem}"
+        # One line, whatever the page's values hold (a title of two newlines, an escape code).
+        return f"{self.display_name(filename)}:{problem.line}: {shown_name(str(problem))}"
 
     def collisions(self, pages: Iterable[GuidePage]) -> list[str]:
         """Pages whose URLs clash with each other (ignoring case) or with a form the site reserves."""
@@ -230,8 +232,12 @@ class GuidePages(FlatPages):
             if taken := self.reserved.problem(page.url):
                 problems.append(f"{name(page.source)}: its URL {shown_name(page.url)} {taken}")
             elif url in owners:
+                first, second = name(owners[url]), name(page.source)
+                if unicodedata.normalize("NFC", first) == unicodedata.normalize("NFC", second):
+                    # Two spellings of one name (composed, decomposed) look alike: show which is which.
+                    first, second = escaped(first), escaped(second)
                 problems.append(
-                    f"{name(owners[url])} and {name(page.source)} both publish {shown_name(url)} "
+                    f"{first} and {second} both publish {shown_name(url)} "
                     "(URLs ignore case and how accents are encoded): rename one"
                 )
             else:
@@ -256,6 +262,11 @@ class GuidePages(FlatPages):
         if reason is None:
             return f"{name}: missing: a site needs a home page; add one (its title, then what the site is)"
         return f"{name}: the home page {reason}, and a site needs a home page to build"
+
+
+def escaped(name: str) -> str:
+    """``café`` as ``caf\\xe9``: the spelling of a name, where two spellings look the same."""
+    return name.encode("ascii", "backslashreplace").decode()
 
 
 def hidden_because(page: GuidePage, now: datetime.date, drafts: bool, future: bool) -> str | None:
@@ -304,6 +315,14 @@ class ReservedUrls:
             UrlForm(
                 lambda segments: any(not segment.isprintable() for segment in segments),
                 "holds a control character or a byte that is not UTF-8 (shown escaped)",
+            ),
+            # Its folder would be index.html/, where the folder above keeps its own index.html.
+            UrlForm(
+                lambda segments: "index.html" in segments, "uses 'index.html', the name of a page's file"
+            ),
+            UrlForm(
+                lambda segments: any(len(segment.encode()) > NAME_MAX for segment in segments),
+                f"has a name longer than {NAME_MAX} bytes (in UTF-8, composed), the most a file name may be",
             ),
         ]
 

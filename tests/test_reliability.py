@@ -359,6 +359,10 @@ def test_an_invalid_source_date_epoch_is_named(run_cli, small_site, tmp_path, mo
         ("tab\there.md", "pages/tab\\there.md", "holds a control character"),
         ("new\nline.md", "pages/new\\nline.md", "holds a control character"),
         (os.fsdecode(b"latin-\xe9.md"), "pages/latin-\\xe9.md", "a byte that is not UTF-8"),
+        # Its folder index.html/ would clash with the home page's index.html.
+        ("index.html.md", "pages/index.html.md", "uses 'index.html', the name of a page's file"),
+        # 255 bytes as saved, 507 composed (NFC decomposes U+0958): too long for a folder name.
+        ("\u0958" * 84 + ".md", "pages/" + "\u0958" * 84 + ".md", "has a name longer than 255 bytes"),
     ],
 )
 def test_a_file_name_that_cannot_make_a_url_is_refused(
@@ -368,6 +372,20 @@ def test_a_file_name_that_cannot_make_a_url_is_refused(
     output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
     assert f"{shown}: its URL" in output and problem in output
     assert output.count("\n") == 2, "a count line and one problem line"
+
+
+@pytest.mark.parametrize(
+    ("front", "shown"),
+    [
+        ('title: "\\n\\n"', 'title: "\\n\\n" must be a non-empty string'),
+        ('title: A\ndate: "2020\\n01-01"', 'date: "2020\\n01-01" is not a valid date'),
+        ('title: "\\x1e"', 'title: "\\x1e" must be a non-empty string'),
+    ],
+)
+def test_a_problem_shows_a_value_on_one_line(run_cli, small_site, write_page, tmp_path, front, shown):
+    write_page("bad.md", front)
+    output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
+    assert output.splitlines()[1:] == [f"pages/bad.md:2: {shown}"] or f"pages/bad.md:3: {shown}" in output
 
 
 def test_a_tag_longer_than_a_file_name_may_be_builds(run_cli, write_page, tmp_path):
@@ -411,7 +429,7 @@ def test_two_spellings_of_one_name_are_both_named(run_cli, write_page, tmp_path)
     write_page("caf\u00e9.md", "title: Composed")
     write_page("cafe\u0301.md", "title: Decomposed")
     output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
-    assert "pages/cafe\u0301.md and pages/caf\u00e9.md both publish /caf\u00e9/" in output
+    assert "pages/cafe\\u0301.md and pages/caf\\xe9.md both publish /caf\u00e9/" in output
 
 
 def test_a_folder_symlink_inside_pages_is_refused_naming_both(run_cli, small_site, pages_dir, tmp_path):
@@ -529,6 +547,37 @@ module.cli(sys.argv[4:])
 """
 
 
+def alive(marker: str, wait: float = 10) -> list[int]:
+    """The processes (zombies aside) whose command line holds ``marker``, once ``wait`` seconds
+    have passed or none is left."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                command = (proc / "cmdline").read_bytes()
+                state = (proc / "stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if marker.encode() in command and state != b"Z":
+                found.append(int(proc.name))
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_a_parallel_build_of_more_pages_than_a_worker_lives_for_finishes(pages_dir, write_page, tmp_path):
+    # Workers are replaced after 64 tasks of 8 URLs: 1,100 pages make the pool replace them.
+    write_page("index.md", "title: Home")
+    for number in range(1100):
+        write_page(f"many/page-{number}.md", f"title: Page {number}", "Text.\n")
+    command = [sys.executable, "site.py", "--pages", str(pages_dir), "build", "--no-search", "--jobs", "2"]
+    command += ["--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    done = subprocess.run(command, cwd=PROJECT, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert len(list((tmp_path / "out" / "many").iterdir())) == 1100
+
+
 KILLS = [
     *((point, signal.SIGKILL) for point in ("render", "search", "exchange", "swap", "prune")),
     *((point, signal.SIGINT) for point in ("render", "search", "exchange")),  # Ctrl-C
@@ -564,6 +613,7 @@ def test_a_build_killed_at_any_phase_loses_nothing(
     assert pid_file.exists() == (point == "search"), "Pagefind was indexing when the build was killed"
     # build/ is whole: the last build, or the new one.
     assert snapshot(out) in (before, snapshot(expected)), f"killed at {point}"
+    assert not alive(str(driver)), "a render worker outlived the build"
     if pid_file.exists():  # Pagefind was running when the build died: it died too
         pid = int(pid_file.read_text())
         deadline = time.monotonic() + 10
