@@ -21,7 +21,7 @@ from flask import Flask
 from flask_frozen import Freezer
 from slugify import slugify
 
-from flaskguide import assets, hosting, livereload, relative, views
+from flaskguide import assets, hosting, limits, livereload, relative, views
 from flaskguide.build import Build, BuildReport, terminal_progress
 from flaskguide.cache import Cache, PageRecords
 from flaskguide.check import check_site
@@ -50,6 +50,13 @@ DEFAULT_CONFIG = {
     "SITE_FUTURE": False,  # pages dated after today, built only with --future
     "SITE_LIVE_RELOAD": False,
     "SITE_LIVE_RELOAD_INTERVAL": 0.3,
+    # What one page may ask of a build, checked before it is rendered (flaskguide/limits.py).
+    "SITE_PAGE_MAX_BYTES": limits.DEFAULT_MAX_BYTES,  # the page file's size
+    "SITE_PAGE_MAX_NESTING": limits.DEFAULT_MAX_NESTING,  # lists and quotes in each other; front matter too
+    "SITE_PAGE_MAX_SCAN": limits.DEFAULT_MAX_SCAN,  # characters read looking for closing ] ) > and fences
+    "SITE_PAGE_MAX_COPY": limits.DEFAULT_MAX_COPY,  # characters copied per inline mark, code block, block
+    "SITE_PAGE_MAX_YAML_NODES": limits.DEFAULT_MAX_YAML_NODES,  # front matter values, aliases expanded
+    "SITE_PAGE_RENDER_SECONDS": limits.DEFAULT_RENDER_SECONDS,  # a last resort, wall-clock time (0: none)
     "FLATPAGES_ROOT": "pages",
     "FLATPAGES_EXTENSION": ".md",
     # A bool, not the default "if debug", which warns on every request.

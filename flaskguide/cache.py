@@ -309,16 +309,17 @@ class PageRecords:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
 
-    def readings_key(self, root: str) -> str:
-        return sha256("front matter", code_digest(), root)
+    def readings_key(self, root: str, limits: object) -> str:
+        # A page read under other limits was checked against them: read it again.
+        return sha256("front matter", code_digest(), root, limits)
 
-    def readings(self, root: str) -> dict:
+    def readings(self, root: str, limits: object) -> dict:
         """The last reading of each file under ``root`` (only entries of the right shape)."""
-        stored = self.cache.load("files", self.readings_key(root), dict) or {}
+        stored = self.cache.load("files", self.readings_key(root, limits), dict) or {}
         return {name: reading for name, reading in stored.items() if is_reading(reading)}
 
-    def save_readings(self, root: str, readings: dict) -> None:
-        self.cache.save("files", self.readings_key(root), readings)
+    def save_readings(self, root: str, limits: object, readings: dict) -> None:
+        self.cache.save("files", self.readings_key(root, limits), readings)
 
     def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None:
         return self.cache.load("markdown", markdown_key(source_sha, trust_html), Rendered)

@@ -23,15 +23,22 @@ import jinja2
 from flask import Flask, url_for
 from flask_frozen import Freezer
 
-from . import processes
+from . import limits, processes
 from .cache import Cache, code_digest, file_names, folder_digest, sha256
-from .errors import RenderError, SiteError, disk_problem, template_problem
+from .errors import RenderError, SiteError, SourceProblems, disk_problem, template_problem
 from .pages import GuidePage, GuidePages, description
 from .tags import Tag
 from .views import Views
 
 # Settings that change how a build runs but not a byte of its pages.
-NOT_IN_HTML = {"SITE_SEARCH", "SITE_CACHE_DIR", "FLATPAGES_AUTO_RELOAD", "FREEZER_DESTINATION"}
+# (A page's limits only decide whether it builds at all.)
+NOT_IN_HTML = {
+    "SITE_SEARCH",
+    "SITE_CACHE_DIR",
+    "FLATPAGES_AUTO_RELOAD",
+    "FREEZER_DESTINATION",
+    *limits.SETTINGS.values(),
+}
 CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
 
 Progress = Callable[[int, int, str], None]
@@ -57,6 +64,7 @@ class Keys:
         self.adapter = site.app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
         self.urls_of: dict[str, list[str]] = {}  # each page's own URLs, found while computing keys
+        self.problems: list[str] = []  # pages whose Markdown could not be rendered (see listing)
         self.common = self.common_digest()
 
     def common_digest(self) -> str:
@@ -82,8 +90,25 @@ class Keys:
         """What a page shows of itself in lists: its path, front matter and description."""
         if page.path not in self.listings:
             meta = plain(page.meta, page.source)
-            self.listings[page.path] = sha256(page.path, meta, description(page))
+            try:
+                summary = description(page)
+            except SourceProblems as error:  # its Markdown cannot be rendered: go on, to name every page
+                self.problems.extend(error.problems)
+                summary = None
+            self.listings[page.path] = sha256(page.path, meta, summary)
         return self.listings[page.path]
+
+    def check(self) -> None:
+        """Raise every problem met while working out the keys, once all are known; and then
+        those of every other page whose Markdown cannot be rendered, so that one run names all."""
+        if not self.problems:
+            return
+        for page in self.index.pages:
+            try:
+                _ = page.html  # rendered for its problems alone
+            except SourceProblems as error:
+                self.problems.extend(error.problems)
+        raise SourceProblems(list(dict.fromkeys(self.problems)))
 
     def digest(self, value: object, view: str, primary: bool = False) -> object:
         """What a view's context holds, as the key hashes it: a page by its listing (or, for the
@@ -223,9 +248,12 @@ class Engine:
             if previous is not None and previous.inputs == inputs:
                 updated = keys.update(previous)
                 if updated is not None:
+                    keys.check()
                     return updated
             urls = list(dict.fromkeys(freezer.all_urls()))
-            return Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
+            plan = Plan({url: keys.key(url) for url in urls}, inputs, keys.bodies())
+            keys.check()
+            return plan
 
     def freeze(
         self, plan: Plan, staging: Path, keep: str = "", trusted: dict[str, str] | None = None
@@ -305,23 +333,33 @@ def start_worker() -> None:
 
 
 def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iterator[str]:
+    """The URLs the rendered pages link to; then every page's problems at once, if there were any."""
+    problems: list[str] = []
     for built, linked, error in results:
-        if error:
+        if isinstance(error, SourceProblems):  # pages an author can fix: go on, to name them all
+            problems.extend(error.problems)
+        elif error:
             raise error
         for url in built:
             if progress:
                 progress(url)
         yield from linked
+    if problems:
+        raise SourceProblems(list(dict.fromkeys(problems)))
 
 
 def render_chunk(urls: list[str], site: Site | None = None) -> tuple[list[str], list[str], Exception | None]:
     """Render some URLs; return them, the URLs they link to through url_for, and any error."""
     site = site or WORKER_SITE
     app, freezer = site.app, site.freezer
+    problems: list[str] = []
     try:
         for url in urls:
-            freezer._build_one(url)
-        return urls, list(linked_urls(app, freezer)), None
+            try:
+                freezer._build_one(url)
+            except SourceProblems as error:  # this page's: the others are still rendered
+                problems.extend(error.problems)
+        return urls, list(linked_urls(app, freezer)), SourceProblems(problems) if problems else None
     except SiteError as error:  # a problem the user can fix, already named
         return [], [], error
     except jinja2.TemplateError as error:

@@ -8,6 +8,7 @@ import re
 import yaml
 
 from .errors import PageProblem, ProblemGroup
+from .limits import DEFAULTS, Limits, check_page, exceeded, size_problem
 
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -63,21 +64,139 @@ def split(text: str) -> tuple[str, str]:
     raise PageProblem(1, "front matter is never closed: add a '---' line after it")
 
 
-def parse(meta_text: str) -> tuple[dict, dict[str, int]]:
+def parse(meta_text: str, limits: Limits | None = None) -> tuple[dict, dict[str, int]]:
     """Parse front matter YAML into a mapping and the file line of each top-level key."""
+    limits = limits or DEFAULTS
+    if problem := character_problem(meta_text):
+        raise problem
     loader = FrontMatterLoader(meta_text)
     try:
         node = loader.get_single_node()
-        if node is not None and not isinstance(node, yaml.MappingNode):
+        if node is None:
+            return {}, {}
+        if not isinstance(node, yaml.MappingNode):
             raise PageProblem(2, "front matter must be a mapping of keys to values, like 'title: ...'")
-        meta = loader.construct_document(node) if node is not None else {}
+        check_nodes(loader, node, limits)
+        meta = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         message = f"front matter is not valid YAML: {error.problem}"
         raise PageProblem(error_line(error, meta_text), message) from None
+    except yaml.YAMLError as error:  # a reader's error: it has a position, not a mark
+        line = meta_text.count("\n", 0, getattr(error, "position", 0)) + 2
+        raise PageProblem(line, f"front matter is not valid YAML: {error}") from None
+    except RecursionError:  # PyYAML without libyaml composes nested values recursively
+        raise PageProblem(2, "front matter nests lists and mappings too deep to read") from None
     finally:
         loader.dispose()
-    lines = {key.value: key.start_mark.line + 2 for key, _ in node.value} if node is not None else {}
-    return meta, lines
+    return meta, {key.value: key.start_mark.line + 2 for key, _ in node.value}
+
+
+# What YAML cannot read (it says so without a line), and the line breaks it reads but this file's
+# line numbers do not count (CR alone, NEL, LS, PS): every problem after one would be misplaced.
+UNREADABLE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def character_problem(meta_text: str) -> PageProblem | None:
+    found = UNREADABLE.search(meta_text)
+    if not found:
+        return None
+    line = meta_text.count("\n", 0, found.start()) + 2
+    code = f"U+{ord(found.group()):04X}"
+    return PageProblem(line, f"front matter holds the control character {code}: remove it")
+
+
+# -- the composed front matter, checked before anything is constructed from it ---------------------
+
+YAML = "tag:yaml.org,2002:"
+ALLOWED_TAGS = {YAML + name for name in ("str", "int", "float", "bool", "null", "seq", "map")}
+# The other values safe YAML can build (!!binary, !!set, !!timestamp...), refused by name rather
+# than by whatever their constructors happen to raise; a tag it has no constructor for at all
+# (!!python/object, the merge key '<<') YAML refuses itself, when the document is constructed.
+REFUSED_TAGS = set(FrontMatterLoader.yaml_constructors) - ALLOWED_TAGS - {None}
+SCALAR_KINDS = {YAML + "int": "a whole number", YAML + "float": "a number", YAML + "bool": "true or false"}
+
+
+def check_nodes(loader: yaml.BaseLoader, root: yaml.Node, limits: Limits) -> None:
+    """Refuse front matter that, with every alias expanded, holds more than the limit of values
+    or nests deeper than the limit, or that holds itself; and report every key that is a list or
+    mapping, every tag that is not plain data and every value its tag cannot read.
+
+    One walk of the node graph, each node once: sizes and depths are remembered per node, so a
+    billion laughs costs as much as its few lines, and nothing expanded is ever built.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id of a node -> (values in it, depth), aliases expanded
+    inside: set[int] = set()  # the nodes being walked: the path from the root
+    problems: list[PageProblem] = []
+    stack = [(root, False)]
+    while stack:
+        node, walked = stack.pop()
+        if walked:
+            inside.discard(id(node))
+            sizes[id(node)] = size = measure(node, sizes)
+            check_expansion(node, size, limits)
+        elif id(node) in inside:
+            raise PageProblem(node_line(node), "the value anchored here holds an alias to itself")
+        elif id(node) not in sizes:
+            problems.extend(node_problems(loader, node))
+            inside.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children(node))
+    if problems:
+        raise problems[0] if len(problems) == 1 else ProblemGroup(problems)
+
+
+def children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def measure(node: yaml.Node, sizes: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """The values in ``node`` and its depth, from those of its children (all walked before it)."""
+    measured = [sizes[id(child)] for child in children(node)]
+    return 1 + sum(size for size, _ in measured), 1 + max((depth for _, depth in measured), default=0)
+
+
+def check_expansion(node: yaml.Node, size: tuple[int, int], limits: Limits) -> None:
+    values, depth = size
+    if values > limits.max_yaml_nodes:
+        what = f"front matter holds {values:,} values here, each alias (*name) counted as a copy of its value"
+        raise exceeded(node_line(node), what, limits.max_yaml_nodes, "max_yaml_nodes")
+    if depth > limits.max_nesting:
+        what = f"front matter nests lists and mappings {depth:,} deep here"
+        raise exceeded(node_line(node), what, limits.max_nesting, "max_nesting")
+
+
+def node_problems(loader: yaml.BaseLoader, node: yaml.Node) -> list[PageProblem]:
+    if node.tag in REFUSED_TAGS:
+        tag = node.tag.replace(YAML, "!!")
+        message = f"front matter holds only text, numbers, true/false, lists and mappings, not {tag}"
+        return [PageProblem(node_line(node), message)]
+    if isinstance(node, yaml.MappingNode):
+        return [
+            PageProblem(node_line(key), f"a key must be text or a number, not a {kind_of(key)}")
+            for key, _ in node.value
+            if not isinstance(key, yaml.ScalarNode)
+        ]
+    if isinstance(node, yaml.ScalarNode) and node.tag in SCALAR_KINDS:
+        try:
+            loader.construct_object(node)  # kept: the document's construction reuses it
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+            return [PageProblem(node_line(node), f"{clipped(node.value)!r} is not {SCALAR_KINDS[node.tag]}")]
+    return []
+
+
+def clipped(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def kind_of(node: yaml.Node) -> str:
+    return "list" if isinstance(node, yaml.SequenceNode) else "mapping"
+
+
+def node_line(node: yaml.Node) -> int:
+    """The file line of a node: front matter starts on line 2."""
+    return node.start_mark.line + 2
 
 
 def error_line(error: yaml.MarkedYAMLError, meta_text: str) -> int:
@@ -149,12 +268,24 @@ def shown(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def read(data: bytes) -> tuple[dict, str]:
-    """Decode, split, parse and validate a page file: its front matter and its Markdown body."""
+def read(data: bytes, limits: Limits | None = None) -> tuple[dict, str]:
+    """Decode, split, parse and validate a page file: its front matter and its Markdown body.
+
+    Every problem in the file is raised at once, the limits its body exceeds among them; a file
+    over the size limit is refused before it is decoded.
+    """
+    limits = limits or DEFAULTS
+    if problem := size_problem(len(data), limits, data):
+        raise problem
     meta_text, body = split(decode(data))
-    meta, lines = parse(meta_text)
-    if problems := validate(meta, lines):
+    meta, lines = parse(meta_text, limits)
+    if problems := validate(meta, lines) + check_page(data, body, limits):
         raise ProblemGroup(problems)
     if "date" in meta:
         meta["date"] = datetime.date.fromisoformat(meta["date"])
     return meta, body
+
+
+def read_body(data: bytes) -> str:
+    """The Markdown body of a page file that :func:`read` accepted, without reading it again."""
+    return split(decode(data))[1]

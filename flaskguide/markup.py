@@ -18,6 +18,9 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 
+from .errors import PageProblem
+from .limits import DEFAULTS, Limits, RenderTimeout, over_limit, time_limit
+
 
 class HtmlFormatter(pygments.formatters.HtmlFormatter):
     """Pygments' HTML formatter, working out each style's token classes once, not per code block.
@@ -82,17 +85,39 @@ class Rendered:
     toc: list[dict] = field(default_factory=list)
 
 
+class RenderProblem(PageProblem):
+    """A page that passed every check before rendering, and still could not be rendered: it
+    nested too deep for Python's stack, needed more memory than there is, or took longer than
+    the watchdog allows. No line applies (0)."""
+
+
 class Renderer:
     """Turn page bodies into safe HTML, reusing one Markdown instance (it is costly to build)."""
 
-    def __init__(self, trust_html: bool = False) -> None:
+    def __init__(self, trust_html: bool = False, limits: Limits | None = None) -> None:
         self.trust_html = trust_html
+        self.limits = limits or DEFAULTS
         self.markdown = markdown.Markdown(extensions=extensions())
 
     def render(self, text: str) -> Rendered:
-        converted = self.markdown.reset().convert(text)
+        """The page's HTML and table of contents; :class:`RenderProblem` if it cannot be made."""
+        try:
+            with time_limit(self.limits.render_seconds):
+                converted = self.markdown.reset().convert(text)
+        except (RecursionError, MemoryError, RenderTimeout) as error:
+            # Stopped midway, the instance may keep a parser state or a stash from this page.
+            self.markdown = markdown.Markdown(extensions=extensions())
+            raise self.problem(error) from None
         toc = self.markdown.toc_tokens
         return Rendered(converted if self.trust_html else sanitise(converted), toc)
+
+    def problem(self, error: Exception) -> RenderProblem:
+        if isinstance(error, RenderTimeout):
+            seconds = self.limits.render_seconds
+            return RenderProblem(0, over_limit("the page took too long to render", seconds, "render_seconds"))
+        if isinstance(error, RecursionError):
+            return RenderProblem(0, "the page nests too deep to render: nest fewer lists, quotes or emphasis")
+        return RenderProblem(0, "the page needs more memory to render than there is: make it smaller")
 
 
 def sanitise(fragment: str) -> str:

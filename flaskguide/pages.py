@@ -28,6 +28,7 @@ from flask_flatpages import FlatPages, Page
 from . import frontmatter
 from . import tags as tagging
 from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems, shown_name
+from .limits import Limits, size_problem
 from .markup import Rendered, Renderer, summary
 from .sources import is_ignored, link_refusal
 
@@ -82,8 +83,8 @@ class RecordKeeper(Protocol):
     """Where the store keeps what it read and rendered, between runs: handed to it with the
     build cache (:class:`flaskguide.cache.PageRecords`)."""
 
-    def readings(self, root: str) -> dict: ...
-    def save_readings(self, root: str, readings: dict) -> None: ...
+    def readings(self, root: str, limits: Limits) -> dict: ...
+    def save_readings(self, root: str, limits: Limits, readings: dict) -> None: ...
     def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None: ...
     def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None: ...
 
@@ -96,6 +97,11 @@ class GuidePages(FlatPages):
         self.records: RecordKeeper | None = None  # handed over with the build cache, if there is one
         self.local = threading.local()
         super().__init__(app)
+
+    @property
+    def limits(self) -> Limits:
+        """The limits every page is checked against (the app's SITE_PAGE_... settings)."""
+        return Limits.from_config(current_app.config)
 
     def display_name(self, filename: str) -> str:
         """A file's name as an author knows it: relative to the project, e.g. ``pages/why.md``."""
@@ -145,9 +151,11 @@ class GuidePages(FlatPages):
         )
         return True
 
-    def load_page(self, path: str, filename: str, known: dict) -> GuidePage:
+    def load_page(self, path: str, filename: str, known: dict, limits: Limits) -> GuidePage:
         """A page from its file; from ``known`` (the last run's reading) when the file is unchanged."""
         stat = os.stat(filename)
+        if problem := size_problem(stat.st_size, limits):
+            raise problem  # never read a file too large into memory
         version = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         cached = self._file_cache.get(filename)
         if cached and unchanged(cached[1], version):
@@ -156,7 +164,7 @@ class GuidePages(FlatPages):
         if reading is None or not unchanged(reading[0], version):
             with open(filename, "rb") as handle:
                 data = handle.read()
-            meta = frontmatter.read(data)[0]
+            meta = frontmatter.read(data, limits)[0]
             reading = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
         # The body is read again when first needed: most builds render few pages, and the
         # worker rendering a page need not carry every other page's text.
@@ -172,8 +180,11 @@ class GuidePages(FlatPages):
         if rendered is None:
             # One Markdown instance per thread: serve's threads must not share one mid-page.
             if getattr(self.local, "renderer", None) is None:
-                self.local.renderer = Renderer(trust_html=trust_html)
-            rendered = self.local.renderer.render(page.body)
+                self.local.renderer = Renderer(trust_html=trust_html, limits=self.limits)
+            try:
+                rendered = self.local.renderer.render(page.body)
+            except PageProblem as problem:  # markup.RenderProblem: too deep, too slow, out of memory
+                raise SourceProblems([self.describe(page.source, problem)]) from None
             if self.records:
                 self.records.save_markdown(page.source_sha, trust_html, rendered)
         page.toc = rendered.toc
@@ -200,11 +211,12 @@ class GuidePages(FlatPages):
     def load_all(self) -> dict[str, GuidePage]:
         """Read and validate every page file; raise one error listing every problem."""
         pages, loaded, problems = {}, [], []
-        known = self.records.readings(self.root) if self.records else {}
+        limits = self.limits
+        known = self.records.readings(self.root, limits) if self.records else {}
         before = dict(known)
         for path, filename in self.walk(problems):
             try:
-                page = self.load_page(path, filename, known)
+                page = self.load_page(path, filename, known, limits)
             except PageProblem as problem:
                 problems.append(self.describe(filename, problem))
             except ProblemGroup as group:
@@ -217,7 +229,7 @@ class GuidePages(FlatPages):
             raise SourceProblems(problems)
         current = {page.source: known[page.source] for page in pages.values() if page.source in known}
         if self.records and current != before:
-            self.records.save_readings(self.root, current)
+            self.records.save_readings(self.root, limits, current)
         return pages
 
     def describe(self, filename: str, problem: PageProblem) -> str:
@@ -406,7 +418,8 @@ class GuidePage(Page):
                 raise SourceProblems(
                     [f"{shown_name(self.source)}: changed while the site was being built: build again"]
                 )
-            self._body = frontmatter.read(data)[1]
+            # Checked when the page was loaded: the limits of that run, not the defaults, apply.
+            self._body = frontmatter.read_body(data)
         return self._body
 
     @body.setter

@@ -388,6 +388,28 @@ def test_a_problem_shows_a_value_on_one_line(run_cli, small_site, write_page, tm
     assert output.splitlines()[1:] == [f"pages/bad.md:2: {shown}"] or f"pages/bad.md:3: {shown}" in output
 
 
+DEEP = "*" * 3000 + "x" + "*" * 3000  # emphasis nested too deep for Python-Markdown's recursion
+
+
+@pytest.mark.parametrize("described", [True, False], ids=["rendered-by-workers", "summarised-while-planning"])
+def test_every_page_that_cannot_be_rendered_is_named_in_one_run(
+    site, write_page, pages_dir, tmp_path, described
+):
+    write_page("index.md", "title: Home")
+    for name in ("one", "two", "three"):
+        write_page(f"{name}.md", f"title: {name}" + ("\ndescription: Deep." if described else ""), DEEP)
+    if not described:
+        write_page("four.md", "title: four\ndescription: Deep.", DEEP)  # only rendered, never summarised
+    with pytest.raises(SourceProblems) as raised:
+        site.build_site(make_app(site, pages_dir, tmp_path), tmp_path / "out", jobs=2)
+    named = sorted(problem.split(":")[0] for problem in raised.value.problems)
+    expected = ["one", "three", "two"] + ([] if described else ["four"])
+    assert named == sorted(
+        str(pages_dir / f"{name}.md").replace(str(pages_dir.parent) + "/", "") for name in expected
+    )
+    assert all("nests too deep to render" in problem for problem in raised.value.problems)
+
+
 def test_a_tag_longer_than_a_file_name_may_be_builds(run_cli, write_page, tmp_path):
     long = "very long tag " * 40
     write_page("index.md", f"title: Home\ntags: [{long.strip()}]")
