@@ -290,13 +290,14 @@ class Build:
         known = previous.searchable if previous else {}
         indexing = search.Indexing(self.staging, frozen.files, self.cache, self.jobs, known, trusted)
         manifest.searchable, manifest.bundles = indexing.searchable, set(indexing.keys.values())
+        manifest.origins.update(indexing.origins())  # the bundles in place: compared unread
         try:  # compare the rest of the site while Pagefind works, in processes of its own
             changes = compare(self.staging, self.out, manifest.origins, old, skip=indexing.busy())
             indexing.finish()
         except BaseException:
             indexing.cancel()
             raise
-        manifest.origins.update(indexing.origins())
+        manifest.origins.update(indexing.origins(written=True))
         for folder in indexing.written():
             changes = changes.add(compare(self.staging, self.out, manifest.origins, old, only=folder))
         return changes, used | manifest.bundles

@@ -169,11 +169,13 @@ class Indexing:
         """What each file of the bundle ``name`` was made from: the bundle's key and its name."""
         return {f"{BUNDLES}/{name}/{file}": f"{self.keys[name]}/{file}" for file in files}
 
-    def origins(self) -> dict[str, str]:
-        """What each file of the finished index was made from, for the next build to trust."""
+    def origins(self, written: bool = False) -> dict[str, str]:
+        """What each file of the bundles put in place was made from (with ``written``, of those
+        Pagefind wrote, once it is done), for the comparison and for the next build to trust."""
         found = {}
         for name in self.groups:
-            found.update(self.bundle_origins(name, file_names(self.output / name)))
+            if (name in self.missing) == written:
+                found.update(self.bundle_origins(name, file_names(self.output / name)))
         return found
 
     def busy(self) -> set[str]:

@@ -100,6 +100,13 @@ def tmp_app(pages_dir, tmp_path):
     return site_module.create_app(config)
 
 
+def make_app(site, pages_dir: Path, tmp_path: Path, **config):
+    """An app over ``pages_dir`` with a build cache in ``tmp_path``, and ``config`` on top."""
+    return site.create_app(
+        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
+    )
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to prove a failed build changed nothing."""
     return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}

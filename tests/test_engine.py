@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import PROJECT, snapshot
+from conftest import PROJECT, make_app, snapshot
 from flask import request
 
 from flaskguide import search
@@ -31,12 +31,6 @@ def site_pages(write_page):
             )
     write_page(
         "beta/about.md", "title: About\norder: 9", "A page without a description, summarised from here.\n"
-    )
-
-
-def make_app(site, pages_dir, tmp_path, **config):
-    return site.create_app(
-        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
     )
 
 

@@ -17,17 +17,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, snapshot
+from conftest import PROJECT, make_app, snapshot
 
 from flaskguide import build as building
 from flaskguide import search
 from flaskguide.errors import SearchError, SourceProblems
-
-
-def make_app(site, pages_dir, tmp_path, **config):
-    return site.create_app(
-        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
-    )
 
 
 @pytest.fixture

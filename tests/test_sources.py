@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from conftest import snapshot
+from conftest import make_app, snapshot
 
 from flaskguide import cache as caching
 from flaskguide import livereload, sources
@@ -216,12 +216,6 @@ def test_the_cache_hashes_folders_by_the_same_rules(static):
 
 
 # -- problems ---------------------------------------------------------------------------
-
-
-def make_app(site, pages_dir, tmp_path, **config):
-    return site.create_app(
-        {"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache"), **config}
-    )
 
 
 def test_check_sources_names_symlinks_out_of_static_and_templates(
