@@ -224,6 +224,7 @@ class Build:
                 manifest.folder = folder_identity(self.out)
             except BaseException:
                 shutil.rmtree(self.staging, ignore_errors=True)
+                write_record(self.out)  # the staging folder is gone: its identity may be reused
                 raise
             if self.cache and self.prune_cache:
                 leave_tree_to_recycle(self.out, manifest)
@@ -440,7 +441,8 @@ def swap_in(staging: Path, out: Path) -> None:
     instead of making thousands anew.
     """
     old = beside(out, "old")
-    shutil.rmtree(old, ignore_errors=True)
+    if os.path.lexists(old):
+        shutil.rmtree(old)  # whole, before anything moves: a failure here fails the build unswapped
     if not out.exists():
         staging.rename(out)
     elif exchange(staging, out):
@@ -486,9 +488,11 @@ def leave_tree_to_recycle(out: Path, manifest: Manifest) -> None:
         return
     try:
         copy_tree(out, old)
-    except OSError:
+    except BaseException as error:  # never a half copy, which no record would name
         shutil.rmtree(old, ignore_errors=True)
-        return
+        if isinstance(error, OSError):
+            return
+        raise
     manifest.old_files, manifest.old_origins = file_stats(old), manifest.origins
     write_record(out)
 

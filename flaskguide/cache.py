@@ -173,7 +173,7 @@ class Cache:
         source = self.path("responses", key)
         try:
             data = source.read_bytes()
-        except FileNotFoundError:
+        except OSError:  # missing, or unreadable: a miss
             return False
         body = verified(data)
         if body is None:  # damaged since it was stored
@@ -233,8 +233,11 @@ class Cache:
             shutil.rmtree(stored, ignore_errors=True)
             return None
         for name, digest in sums.items():
-            data = (stored / name).read_bytes()
-            if hashlib.sha256(data).hexdigest() != digest:
+            try:
+                data = (stored / name).read_bytes()
+            except OSError:
+                data = None
+            if data is None or hashlib.sha256(data).hexdigest() != digest:
                 shutil.rmtree(stored, ignore_errors=True)
                 shutil.rmtree(target, ignore_errors=True)
                 return None

@@ -126,6 +126,9 @@ class GuidePages(FlatPages):
                     continue
                 if self.outside(filename, root, problems):
                     continue
+                if not os.path.isfile(filename):  # a pipe would hang the reader, a socket fail it
+                    problems.append(f"{self.display_name(filename)}: is not a regular file: remove it")
+                    continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
                 # One spelling per name: macOS writes names decomposed (NFD), and a host that
                 # matches bytes would not find the composed URL every link uses.
@@ -153,6 +156,14 @@ class GuidePages(FlatPages):
 
     def load_page(self, path: str, filename: str, known: dict, limits: Limits) -> GuidePage:
         """A page from its file; from ``known`` (the last run's reading) when the file is unchanged."""
+        try:
+            return self.read_page(path, filename, known, limits)
+        except OSError as error:  # unreadable (permissions), or gone since the walk
+            raise PageProblem(
+                0, f"cannot be read ({error.strerror}): check that it exists and may be read"
+            ) from None
+
+    def read_page(self, path: str, filename: str, known: dict, limits: Limits) -> GuidePage:
         stat = os.stat(filename)
         if problem := size_problem(stat.st_size, limits):
             raise problem  # never read a file too large into memory

@@ -284,13 +284,16 @@ class Pagefind:
         with self.lock:
             if self.stopped.is_set():
                 return 0, ""
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                preexec_fn=processes.die_with_parent,  # a build killed outright takes it along
-                **options,
-            )
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=processes.die_with_parent,  # a build killed outright takes it along
+                    **options,
+                )
+            except OSError as error:
+                raise SearchError(f"cannot run pagefind ({command[0]}): {error.strerror}") from None
             self.processes.add(process)
         try:
             output = process.communicate()[0].decode(errors="replace")

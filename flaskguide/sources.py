@@ -63,6 +63,15 @@ def alias_refusal(path: str, root: str, shown_root: str) -> str | None:
     )
 
 
+def not_utf8(name: str) -> str | None:
+    """Why a name that is not UTF-8 may not be used: no URL can name it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "has a name that is not UTF-8, which no URL can hold: rename it"
+    return None
+
+
 def refusal(path: str, root: str, shown_root: str) -> str | None:
     """Why the entry at ``path`` may not be used, as the end of a message; None when it may."""
     return link_refusal(path, root, shown_root) or alias_refusal(path, root, shown_root)
@@ -110,7 +119,7 @@ def collect(folder: str, relative: str, root: str, found: SourceFiles) -> None:
         if is_ignored(name):
             continue
         path = os.path.join(here, name)
-        refused = refusal(path, root, shown_root)
+        refused = refusal(path, root, shown_root) or not_utf8(name)
         if refused:
             found.problems.append(f"{shown_root}/{shown_name(relative + name)}: {refused}")
         elif os.path.isdir(path):
@@ -147,7 +156,7 @@ def folder_digest(folder: str | os.PathLike) -> str:
                 data = handle.read()
         except FileNotFoundError:  # removed since the walk: as if the walk had not seen it
             continue
-        digest.update(name.encode() + b"\0")
+        digest.update(os.fsencode(name) + b"\0")
         digest.update(data)
     return digest.hexdigest()
 

@@ -404,6 +404,50 @@ def test_every_page_that_cannot_be_rendered_is_named_in_one_run(
     assert all("nests too deep to render" in problem for problem in raised.value.problems)
 
 
+def test_a_page_file_that_is_a_pipe_is_named_not_read(run_cli, small_site, pages_dir, tmp_path):
+    os.mkfifo(pages_dir / "pipe.md")  # opening it to read would wait for ever
+    output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
+    assert "pages/pipe.md: is not a regular file: remove it" in output
+
+
+def test_a_page_that_cannot_be_read_is_named(site, small_site, pages_dir, tmp_path, monkeypatch):
+    real_open = open
+
+    def refusing_open(file, *args, **kwargs):  # root reads any file, whatever its mode
+        if str(file).endswith("page-1.md"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refusing_open)
+    with pytest.raises(SourceProblems) as raised:
+        site.build_site(make_app(site, pages_dir, tmp_path, SITE_CACHE_DIR=None), tmp_path / "out")
+    assert raised.value.problems == [
+        "pages/guide/page-1.md:0: cannot be read (Permission denied): check that it exists and may be read"
+    ]
+
+
+def test_a_static_file_named_in_bytes_that_are_not_utf8_is_named(run_cli, small_site, project_copy, tmp_path):
+    (project_copy / "static" / os.fsdecode(b"caf\xe9.png")).write_bytes(b"png")
+    output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
+    assert "static/caf\\xe9.png: has a name that is not UTF-8, which no URL can hold: rename it" in output
+
+
+def test_an_interrupted_copy_for_the_next_build_leaves_no_half_folder(
+    site, small_site, pages_dir, tmp_path, monkeypatch
+):
+    def interrupted(source, target):
+        target.mkdir()
+        (target / "half").write_text("")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(building, "copy_tree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        site.build_site(make_app(site, pages_dir, tmp_path), tmp_path / "out")
+    assert not (tmp_path / ".out.old").exists()
+    monkeypatch.undo()
+    site.build_site(make_app(site, pages_dir, tmp_path), tmp_path / "out")  # not refused
+
+
 def test_a_tag_longer_than_a_file_name_may_be_builds(run_cli, write_page, tmp_path):
     long = "very long tag " * 40
     write_page("index.md", f"title: Home\ntags: [{long.strip()}]")
