@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from stat import S_ISREG
 from typing import Protocol
 
 from flask import current_app
@@ -126,9 +127,6 @@ class GuidePages(FlatPages):
                     continue
                 if self.outside(filename, root, problems):
                     continue
-                if not os.path.isfile(filename):  # a pipe would hang the reader, a socket fail it
-                    problems.append(f"{self.display_name(filename)}: is not a regular file: remove it")
-                    continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
                 # One spelling per name: macOS writes names decomposed (NFD), and a host that
                 # matches bytes would not find the composed URL every link uses.
@@ -165,6 +163,8 @@ class GuidePages(FlatPages):
 
     def read_page(self, path: str, filename: str, known: dict, limits: Limits) -> GuidePage:
         stat = os.stat(filename)
+        if not S_ISREG(stat.st_mode):  # a pipe would hang the reader, a socket fail it
+            raise PageProblem(0, "is not a regular file: remove it")
         if problem := size_problem(stat.st_size, limits):
             raise problem  # never read a file too large into memory
         version = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)

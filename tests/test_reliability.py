@@ -407,7 +407,7 @@ def test_every_page_that_cannot_be_rendered_is_named_in_one_run(
 def test_a_page_file_that_is_a_pipe_is_named_not_read(run_cli, small_site, pages_dir, tmp_path):
     os.mkfifo(pages_dir / "pipe.md")  # opening it to read would wait for ever
     output = one_line_error(run_cli("build", "--out", str(tmp_path / "out")))
-    assert "pages/pipe.md: is not a regular file: remove it" in output
+    assert "pages/pipe.md:0: is not a regular file: remove it" in output
 
 
 def test_a_page_that_cannot_be_read_is_named(site, small_site, pages_dir, tmp_path, monkeypatch):
