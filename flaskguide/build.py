@@ -52,7 +52,7 @@ def check_out_dir(out: Path, app: Flask) -> None:
     if out == project or out in project.parents:
         raise OutputError(f"refusing to build into {out}: it contains the project itself")
     for source in sources:
-        if out == source or out in source.parents or source in out.parents:
+        if overlaps(out, source):
             raise OutputError(f"refusing to build into {out}: it would overwrite the sources in {source}")
     if out.exists() and not beside(out, "built").exists() and (not out.is_dir() or any(out.iterdir())):
         # A build replaces its output whole: never a folder some earlier build did not write.
@@ -65,6 +65,11 @@ def check_out_dir(out: Path, app: Flask) -> None:
             f"(--out {out / 'site'}) and publish that"
         )
     check_scratch(out)
+
+
+def overlaps(first: Path, second: Path) -> bool:
+    """Whether one folder is, holds or lies inside the other: writing one could change the other."""
+    return first == second or first in second.parents or second in first.parents
 
 
 def sources_of(app: Flask) -> list[Path]:
@@ -87,7 +92,7 @@ def check_cache_dir(cache: Cache | None, app: Flask, out: Path) -> None:
         raise OutputError(f"{folder}: refusing to use it as the build cache: it holds the project itself")
     others = [*sources_of(app), out, *(beside(out, role) for role in SCRATCH)]
     for other in others:
-        if folder == other or folder in other.parents or other in folder.parents:
+        if overlaps(folder, other):
             raise OutputError(
                 f"{folder}: refusing to use it as the build cache: it would share files with {other}. "
                 "Choose a folder of its own with --cache"
@@ -206,7 +211,6 @@ class Build:
         check_cache_dir(self.cache, self.app, self.out)
         page_count = self.validate()
         with disk_errors(self.out.parent, "the output"), build_lock(self.out), cache_lock(self.cache):
-            check_scratch(self.out)
             previous = self.last_manifest()
             plan = self.engine.plan(previous.plan if previous else None)
             manifest = Manifest(plan, search.pagefind_version() if self.searching else None)
@@ -219,7 +223,6 @@ class Build:
                 frozen = self.render(plan, trusted)
                 changes, used = self.index_and_compare(frozen, previous, manifest, trusted)
                 manifest.files = changes.files
-                manifest.keep_old(previous, self.out)
                 swap_in(self.staging, self.out)
                 manifest.folder = folder_identity(self.out)
             except BaseException:
@@ -283,9 +286,12 @@ class Build:
         and the cache keys used. The search index's own record goes into ``manifest``."""
         used = frozen.keys() | {manifest_name(self.out)}
         manifest.origins = {name: key for name, key in frozen.files.items() if key}
-        # The last build's record of its files, while build/ is still the folder it swapped in.
+        # The last build's record of its files, while build/ is still the folder it swapped in:
+        # the swap moves it beside the output, where the next build starts from it.
         same_folder = previous is not None and previous.folder == folder_identity(self.out)
         old = (previous.files, previous.origins) if same_folder else None
+        if old:
+            manifest.old_files, manifest.old_origins = old
         if not self.searching:
             return compare(self.staging, self.out, manifest.origins, old), used
         known = previous.searchable if previous else {}
@@ -359,11 +365,6 @@ class Manifest:
             return False
         self.files = previous.files
         return out.is_dir() and file_stats(out) == previous.files
-
-    def keep_old(self, previous: Manifest | None, out: Path) -> None:
-        """Record, as the folder the swap is about to move beside ``out``, the build now in it."""
-        if previous is not None and previous.folder == folder_identity(out):
-            self.old_files, self.old_origins = previous.files, previous.origins
 
     def records(self) -> list[tuple[dict[str, tuple], dict[str, str]]]:
         return [(self.files, self.origins), (self.old_files, self.old_origins)]

@@ -116,7 +116,7 @@ def copy_tree(source: Path, target: Path) -> None:
 
 # A stored file starts with this line and the SHA-256 of the bytes after it: a file damaged in
 # the cache is found when it is read, and made again.
-RESPONSE_HEADER = b"flaskguide record sha256 "
+RECORD_HEADER = b"flaskguide record sha256 "
 SUMS = ".sums.json"  # in a stored folder (a search bundle): each file's SHA-256
 CACHE_TAG = "CACHEDIR.TAG"  # https://bford.info/cachedir/: marks a folder this cache made
 CACHE_TAG_TEXT = (
@@ -189,7 +189,7 @@ class Cache:
     def write(self, kind: str, key: str, data: bytes) -> None:
         """Store ``data`` with its hash, whole or not at all: a failed write (a full disk)
         leaves nothing behind, and a file damaged later is a miss when read."""
-        data = RESPONSE_HEADER + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+        data = RECORD_HEADER + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
         with disk_errors(self.folder, "the build cache"):
             destination = self.writable_path(kind, key)
             temporary = temporary_name(destination)
@@ -224,12 +224,14 @@ class Cache:
             return None
         return sums if isinstance(sums, dict) else None
 
-    def copy_tree_into(self, kind: str, key: str, target: Path) -> dict[str, str] | None:
-        """Copy a stored folder to ``target``, checking every file's hash; return the sums, or
-        None when it is missing or damaged (then it is removed, and nothing is left at ``target``)."""
+    def copy_tree_into(
+        self, kind: str, key: str, target: Path, sums: dict[str, str]
+    ) -> dict[str, str] | None:
+        """Copy a stored folder to ``target``, checking every file against ``sums`` (its
+        :meth:`tree_sums`); return the sums, or None when it is damaged (then it is removed, and
+        nothing is left at ``target``)."""
         stored = self.path(kind, key)
-        sums = self.tree_sums(kind, key)
-        if sums is None or file_names(stored) != {*sums, SUMS}:
+        if file_names(stored) != {*sums, SUMS}:
             shutil.rmtree(stored, ignore_errors=True)
             return None
         for name, digest in sums.items():
@@ -294,11 +296,11 @@ def remove_entry(stored: Path) -> None:
 
 
 def verified(data: bytes) -> bytes | None:
-    """The body of a stored response, if its hash is as stored; None for a damaged file."""
+    """The body of a stored file, if its hash is as stored; None for a damaged file."""
     header, newline, body = data.partition(b"\n")
-    if not newline or not header.startswith(RESPONSE_HEADER):
+    if not newline or not header.startswith(RECORD_HEADER):
         return None
-    return body if hashlib.sha256(body).hexdigest().encode() == header[len(RESPONSE_HEADER) :] else None
+    return body if hashlib.sha256(body).hexdigest().encode() == header[len(RECORD_HEADER) :] else None
 
 
 def file_sha(path: Path) -> str:

@@ -31,7 +31,7 @@ from . import tags as tagging
 from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems, shown_name
 from .limits import Limits, size_problem
 from .markup import Rendered, Renderer, summary
-from .sources import is_ignored, link_refusal
+from .sources import is_ignored, link_refusal, refusal
 
 INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
 
@@ -111,11 +111,13 @@ class GuidePages(FlatPages):
     def walk(self, problems: list[str]) -> Iterator[tuple[str, str]]:
         """Yield ``(page path, file name)`` for every page file, in a stable order."""
         extension = self.config("extension")
-        root = os.path.realpath(self.root)
+        root, shown_root = os.path.realpath(self.root), self.display_name(self.root)
         seen_folders = set()
         for folder, subfolders, filenames in os.walk(self.root, followlinks=True):
             real = os.path.realpath(folder)
-            if real in seen_folders or self.outside(folder, root, problems) or self.alias(folder, problems):
+            # A folder symlink (inside pages/ or out of it) is refused; pages/ itself may be one.
+            why = None if folder == self.root else refusal(folder, root, shown_root)
+            if real in seen_folders or self.refused(folder, why, problems):
                 subfolders.clear()
                 continue
             seen_folders.add(real)
@@ -125,32 +127,18 @@ class GuidePages(FlatPages):
                 filename = os.path.join(folder, name)
                 if is_ignored(name) or not name.endswith(extension):
                     continue
-                if self.outside(filename, root, problems):
+                if self.refused(filename, link_refusal(filename, root, shown_root), problems):
                     continue
                 path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
                 # One spelling per name: macOS writes names decomposed (NFD), and a host that
                 # matches bytes would not find the composed URL every link uses.
                 yield unicodedata.normalize("NFC", path.replace(os.sep, "/")), filename
 
-    def outside(self, filename: str, root: str, problems: list[str]) -> bool:
-        """Refuse a symlink that leads out of the pages folder (or nowhere)."""
-        refused = link_refusal(filename, root, self.display_name(self.root))
-        if refused:
-            problems.append(f"{self.display_name(filename)}: {refused}")
-        return refused is not None
-
-    def alias(self, folder: str, problems: list[str]) -> bool:
-        """Refuse a folder symlink to a folder inside pages/: its pages would be published
-        twice, or at the link's name instead of their own."""
-        if folder == self.root or not os.path.islink(folder):
-            return False
-        target = os.path.realpath(folder)
-        problems.append(
-            f"{self.display_name(folder)}: is a symlink to {self.display_name(target)}/, inside "
-            f"{self.display_name(self.root)}/, so its pages would be published under both names: "
-            "remove the link"
-        )
-        return True
+    def refused(self, path: str, why: str | None, problems: list[str]) -> bool:
+        """Note why the file or folder at ``path`` may not be used (see :mod:`flaskguide.sources`)."""
+        if why:
+            problems.append(f"{self.display_name(path)}: {why}")
+        return why is not None
 
     def load_page(self, path: str, filename: str, known: dict, limits: Limits) -> GuidePage:
         """A page from its file; from ``known`` (the last run's reading) when the file is unchanged."""

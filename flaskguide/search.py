@@ -153,7 +153,7 @@ class Indexing:
             if sums is not None and self.in_place(name, sums):
                 continue
             shutil.rmtree(bundle, ignore_errors=True)
-            if self.cache is None or self.cache.copy_tree_into("search", self.keys[name], bundle) is None:
+            if sums is None or self.cache.copy_tree_into("search", self.keys[name], bundle, sums) is None:
                 missing[name] = group
         return missing
 
