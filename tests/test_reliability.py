@@ -5,7 +5,10 @@ code and that nothing was lost: the previous output, the user's own folders, the
 """
 
 import contextlib
+import ctypes
+import errno
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -14,6 +17,7 @@ import textwrap
 import threading
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,7 @@ from conftest import PROJECT, make_app, snapshot
 
 from flaskguide import build as building
 from flaskguide import search
-from flaskguide.errors import SearchError, SourceProblems
+from flaskguide.errors import DISK_PROBLEMS, SearchError, SourceProblems
 
 
 @pytest.fixture
@@ -234,6 +238,16 @@ def test_pagefind_exiting_0_with_empty_files_fails_the_build(
 
 
 # -- full and read-only disks -------------------------------------------------------------------
+#
+# Each test says once what a user sees; the fixture picks how the disk fails. A small tmpfs needs
+# root to mount, so without root a disk fills by RLIMIT_FSIZE and turns read-only by chmod. Each
+# means runs wherever it can (a limit on file sizes needs no root), so root tests both.
+
+ROOT = os.geteuid() == 0
+FILE_LIMIT = 200_000  # bytes: above any file of small_site, below the page big_page writes
+PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: a child of a fork only calls it
+PR_CAPBSET_DROP, CAP_SETPCAP = 24, 8
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2  # root's way past mode bits
 
 
 @contextlib.contextmanager
@@ -255,61 +269,177 @@ def remount(folder: Path, options: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
 
 
+def set_modes(folder: Path, mode: int) -> None:
+    """Give ``folder`` and every folder under it ``mode``."""
+    for path in [folder, *(path for path in folder.rglob("*") if path.is_dir())]:
+        path.chmod(mode)
+
+
+def as_a_user() -> None:
+    """Drop (before exec, in a child of root) the capabilities that let root write into any
+    folder, whatever its mode: the build then meets mode bits as a user does, while it can
+    still read an interpreter that only root may (a user such as nobody cannot run ~root/.pyenv)."""
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if PRCTL(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "cannot drop a capability")
+
+
+def may_drop_capabilities() -> bool:
+    status = Path("/proc/self/status").read_text()
+    effective = int(status.split("CapEff:")[1].split()[0], 16)
+    return bool(effective & (1 << CAP_SETPCAP))
+
+
+@dataclass
+class Disk:
+    """A folder on a disk that is full or read-only, made so by ``means``; a build runs against it."""
+
+    folder: Path
+    means: str  # "tmpfs", "file size limit" or "chmod"
+    problem: str  # how the one-line error names the fault
+    limit: int | None = None  # RLIMIT_FSIZE of the build: it holds for every file written, anywhere
+    as_a_user: bool = False  # root builds without its override of mode bits
+
+    def build(self, pages: Path, *options: str) -> subprocess.CompletedProcess[str]:
+        """``python site.py --pages PAGES build --no-search OPTIONS``, in a process of its own."""
+        command = [sys.executable, "site.py", "--pages", str(pages), "build", "--no-search", *options]
+        environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.run(
+            command,
+            cwd=PROJECT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=self.limits,
+        )
+
+    def limits(self) -> None:
+        """What the means sets in the build's process, before it runs."""
+        if self.limit is not None:
+            # A write past the limit then fails with EFBIG, instead of SIGXFSZ killing the build.
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (self.limit, self.limit))
+        if self.as_a_user:
+            as_a_user()
+
+    def make_room(self) -> None:
+        """A full disk: lift what filled it."""
+        if self.means == "tmpfs":
+            remount(self.folder, "size=40m")
+        else:
+            self.limit = None
+
+    def seal(self) -> None:
+        """A read-only disk: make it so, with whatever the test put on it."""
+        if self.means == "tmpfs":
+            remount(self.folder, "ro")
+        else:
+            set_modes(self.folder, 0o555)
+
+
+@pytest.fixture(params=["tmpfs", "file size limit"])
+def full_disk(request, tmp_path):
+    """``tmp_path/disk`` on a disk that fills: a 400 KB tmpfs (root), or no file over FILE_LIMIT."""
+    folder = tmp_path / "disk"
+    if request.param == "tmpfs":
+        if not ROOT:
+            pytest.skip("mounting a tmpfs needs root: the file size limit stands in for it")
+        with small_disk(folder, "400k"):
+            yield Disk(folder, "tmpfs", DISK_PROBLEMS[errno.ENOSPC])
+        return
+    folder.mkdir()
+    yield Disk(folder, "file size limit", DISK_PROBLEMS[errno.EFBIG], limit=FILE_LIMIT)
+
+
+@pytest.fixture(params=["tmpfs", "chmod"])
+def read_only_disk(request, tmp_path):
+    """``tmp_path/disk``, made read-only by ``seal()``: a tmpfs remounted read-only (root), or
+    every folder on it chmod 0o555 (root then builds without its override of mode bits)."""
+    folder = tmp_path / "disk"
+    if request.param == "tmpfs":
+        if not ROOT:
+            pytest.skip("mounting a tmpfs needs root: chmod stands in for it")
+        with small_disk(folder, "8m"):
+            yield Disk(folder, "tmpfs", os.strerror(errno.EROFS))
+        return
+    if ROOT and not may_drop_capabilities():
+        pytest.skip("root ignores mode bits, and without CAP_SETPCAP cannot build without that override")
+    folder.mkdir()
+    try:
+        yield Disk(folder, "chmod", os.strerror(errno.EACCES), as_a_user=ROOT)
+    finally:
+        set_modes(folder, 0o755)  # or tmp_path could not be deleted
+
+
 def big_page(write_page, kilobytes: int) -> None:
     paragraph = "Words and more words. " * 46 + "\n\n"  # about 1 KB
     write_page("guide/big.md", "title: Big\ndescription: Big.", paragraph * kilobytes)
 
 
+def built(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def one_line_failure(done: subprocess.CompletedProcess[str]) -> str:
+    """The one line a failed build printed (progress aside), checked: exit 1, no traceback."""
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("Freezing: ")]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
 def test_a_full_output_disk_fails_in_one_line_and_keeps_the_last_build(
-    run_cli, small_site, write_page, tmp_path
+    full_disk, small_site, pages_dir, write_page, tmp_path
 ):
-    with small_disk(tmp_path / "disk", "400k") as disk:
-        out = disk / "site"
-        assert run_cli("build", "--out", str(out)).exit_code == 0, "the small site fits"
-        before = snapshot(out)
-        big_page(write_page, 400)
-        output = one_line_error(run_cli("build", "--out", str(out)))
-        assert "the disk is full" in output and str(disk) in output
-        assert len([line for line in output.splitlines() if not line.startswith("Freezing")]) == 1
-        assert snapshot(out) == before
-        assert not (disk / ".site.new").exists(), "no partial build left beside the output"
-        assert not list(disk.rglob(".*.tmp"))
+    out = full_disk.folder / "site"
+    # A file size limit holds for the cache's files too: then only the output is written.
+    cache = ["--no-cache"] if full_disk.limit else ["--cache", str(tmp_path / "cache")]
+    built(full_disk.build(pages_dir, "--out", str(out), *cache))  # the small site fits
+    before = snapshot(out)
+    big_page(write_page, 400)
+    line = one_line_failure(full_disk.build(pages_dir, "--out", str(out), *cache))
+    assert "cannot write the output" in line and full_disk.problem in line and str(full_disk.folder) in line
+    assert snapshot(out) == before
+    assert not (full_disk.folder / ".site.new").exists(), "no partial build left beside the output"
+    assert not list(full_disk.folder.rglob(".*.tmp"))
+    full_disk.make_room()
+    built(full_disk.build(pages_dir, "--out", str(out), *cache))
+    assert (out / "guide/big/index.html").is_file()
 
 
 def test_a_full_cache_fails_in_one_line_leaves_no_partial_entries_and_recovers(
-    run_cli, small_site, write_page, tmp_path
+    full_disk, small_site, pages_dir, write_page, tmp_path
 ):
-    with small_disk(tmp_path / "disk", "400k") as disk:
-        cache = disk / "cache"
-        out = tmp_path / "out"
-        assert run_cli("build", "--out", str(out), "--cache", str(cache)).exit_code == 0
-        before = snapshot(out)
-        big_page(write_page, 400)
-        output = one_line_error(run_cli("build", "--out", str(out), "--cache", str(cache)))
-        assert "cannot write the build cache" in output and "the disk is full" in output
-        assert snapshot(out) == before
-        assert not [path for path in cache.rglob(".*") if path.name != ".lock"], "no partial entries"
-        remount(disk, "size=40m")
-        assert run_cli("build", "--out", str(out), "--cache", str(cache)).exit_code == 0
-        assert (out / "guide/big/index.html").is_file()
+    cache = full_disk.folder / "cache"
+    out = tmp_path / "out"
+    options = ["--out", str(out), "--cache", str(cache)]
+    built(full_disk.build(pages_dir, *options))
+    before = snapshot(out)
+    big_page(write_page, 400)
+    line = one_line_failure(full_disk.build(pages_dir, *options))
+    assert "cannot write the build cache" in line and full_disk.problem in line and str(cache) in line
+    assert snapshot(out) == before
+    assert not [path for path in cache.rglob(".*") if path.name != ".lock"], "no partial entries"
+    full_disk.make_room()
+    built(full_disk.build(pages_dir, *options))
+    assert (out / "guide/big/index.html").is_file()
 
 
 @pytest.mark.parametrize("where", ["cache", "output parent"])
-def test_a_read_only_disk_fails_in_one_line(run_cli, small_site, tmp_path, where):
-    with small_disk(tmp_path / "disk", "8m") as disk:
-        (disk / "www").mkdir()
-        cache = disk / "cache" if where == "cache" else tmp_path / "cache"
-        out = disk / "www" / "site" if where == "output parent" else tmp_path / "out"
-        remount(disk, "ro")
-        output = one_line_error(run_cli("build", "--out", str(out), "--cache", str(cache)))
-        assert "Read-only file system" in output and str(disk) in output
-        assert (
-            "cannot write the build cache" in output
-            if where == "cache"
-            else "cannot write the output" in output
-        )
+def test_a_read_only_disk_fails_in_one_line(read_only_disk, small_site, pages_dir, tmp_path, where):
+    disk = read_only_disk.folder
+    (disk / "www").mkdir()
+    cache = disk / "cache" if where == "cache" else tmp_path / "cache"
+    out = disk / "www" / "site" if where == "output parent" else tmp_path / "out"
+    read_only_disk.seal()
+    line = one_line_failure(read_only_disk.build(pages_dir, "--out", str(out), "--cache", str(cache)))
+    assert read_only_disk.problem in line and str(disk) in line
+    assert ("cannot write the build cache" if where == "cache" else "cannot write the output") in line
 
 
+@pytest.mark.skipif(not ROOT, reason="only root can mount a folder, and nothing else makes a mount point")
 def test_a_mount_point_as_output_is_refused_with_what_to_do(run_cli, small_site, tmp_path):
     with small_disk(tmp_path / "volume", "4m") as volume:
         output = one_line_error(run_cli("build", "--out", str(volume)))
