@@ -48,6 +48,11 @@ DEFAULT_CONFIG = {
     "SITE_CODE_STYLE_DARK": "github-dark",
     "SITE_DRAFTS": False,  # serve shows drafts; build never does
     "SITE_FUTURE": False,  # pages dated after today, built only with --future
+    # Listings (the home page, sections, tags) show this many pages per page: /page/2/ and on.
+    "SITE_PAGE_SIZE": 20,
+    "SITE_FEED_LIMIT": 20,  # entries in each feed (the site's, and each tag's), newest first
+    "SITE_FEED_FULL_CONTENT": False,  # True puts each page's whole HTML in the feeds, not its summary
+    "SITE_SITEMAP_LIMIT": 50_000,  # URLs per sitemap file: the protocol's own limit
     "SITE_LIVE_RELOAD": False,
     "SITE_LIVE_RELOAD_INTERVAL": 0.3,
     # What one page may ask of a build, checked before it is rendered (flaskguide/limits.py).

@@ -4,12 +4,13 @@ The browser is $CHROMIUM if set, else the first of CHROMIUM_NAMES on PATH. Where
 tests skip with the reason; under CI=true a missing browser fails.
 """
 
+import contextlib
 import functools
 import http.server
 import os
 import shutil
-import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -84,28 +85,32 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (a free port) while the block runs; its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def served_site(tmp_path_factory):
     """The real site, built for and served at http://127.0.0.1:<port>/; yields (base URL, folder)."""
     from conftest import site_module
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    listener.close()
-    base = f"http://127.0.0.1:{port}/"
     work = tmp_path_factory.mktemp("browser")
     out = work / "site"
-    config = {"SITE_URL": base, "SITE_SEARCH": True, "SITE_CACHE_DIR": str(work / "cache")}
-    site_module.build_site(site_module.create_app(config), out)
-    handler = functools.partial(QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, out
-    server.shutdown()
-    server.server_close()
-    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    with serving(out) as base:  # the port first: the build writes its URL into every page
+        config = {"SITE_URL": base, "SITE_SEARCH": True, "SITE_CACHE_DIR": str(work / "cache")}
+        site_module.build_site(site_module.create_app(config), out)
+        yield base, out
 
 
 def page_paths(out: Path) -> list[str]:
