@@ -13,7 +13,7 @@ import multiprocessing
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date
 from pathlib import Path
 from unicodedata import normalize
@@ -27,7 +27,6 @@ from . import limits, processes
 from .cache import Cache, code_digest, file_names, folder_digest, sha256
 from .errors import RenderError, SiteError, SourceProblems, disk_problem, template_problem
 from .pages import GuidePage, GuidePages, description
-from .tags import Tag
 from .views import Views
 
 # Settings that change how a build runs but not a byte of its pages.
@@ -63,7 +62,7 @@ class Keys:
         self.index = site.pages.site
         self.adapter = site.app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
-        self.urls_of: dict[str, list[str]] = {}  # each page's own URLs, found while computing keys
+        self.urls_of: dict[str, list[str]] = {}  # the URLs showing each page's whole body (View.bodies)
         self.problems: list[str] = []  # pages whose Markdown could not be rendered (see listing)
         self.common = self.common_digest()
 
@@ -110,14 +109,12 @@ class Keys:
                 self.problems.extend(error.problems)
         raise SourceProblems(list(dict.fromkeys(self.problems)))
 
-    def digest(self, value: object, view: str, primary: bool = False) -> object:
-        """What a view's context holds, as the key hashes it: a page by its listing (or, for the
-        page a view shows, ``primary``, its whole source), a tag by its name and pages, a
-        container by its items. Anything else is refused: its HTML could not be keyed."""
+    def digest(self, value: object, view: str) -> object:
+        """What a view's context holds, as the key hashes it: a page by its listing, a container
+        by its items, a dataclass (a pager) by its fields. Anything else is refused: its HTML
+        could not be keyed."""
         if isinstance(value, GuidePage):
-            return ("page", value.path, value.source_sha if primary else self.listing(value))
-        if isinstance(value, Tag):
-            return ("tag", value.name, value.slug, self.digest(value.pages, view))
+            return ("page", value.path, self.listing(value))
         if isinstance(value, list | tuple):
             return [self.digest(item, view) for item in value]
         if isinstance(value, dict):
@@ -132,13 +129,12 @@ class Keys:
         found = self.views.view(endpoint, args)
         if found is None:
             return None
-        if isinstance(found.context.get("page"), GuidePage):
-            self.urls_of.setdefault(found.context["page"].path, []).append(url)
-        context = sorted(
-            (name, self.digest(value, endpoint, primary=name == "page"))
-            for name, value in found.context.items()
-        )
-        return sha256(self.common, url, found.template, found.mimetype, context)
+        # A page whose whole body the view shows is keyed by its source: an edit re-keys this URL.
+        for page in found.bodies:
+            self.urls_of.setdefault(page.path, []).append(url)
+        bodies = sorted((page.path, page.source_sha) for page in found.bodies)
+        context = sorted((name, self.digest(value, endpoint)) for name, value in found.context.items())
+        return sha256(self.common, url, found.template, found.mimetype, context, bodies)
 
     def inputs(self) -> str:
         """Everything any key depends on but the pages' bodies: what every page shows in lists
@@ -180,6 +176,8 @@ def plain(value: object, owner: str) -> object:
         return [plain(item, owner) for item in value]
     if isinstance(value, set | frozenset):
         return sorted(repr(plain(item, owner)) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, plain(asdict(value), owner)]
     raise TypeError(f"{owner}: the build cache cannot key a {type(value).__name__} ({value!r:.60})")
 
 

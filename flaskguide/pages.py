@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ from .markup import Rendered, Renderer, summary
 from .sources import is_ignored, link_refusal, refusal
 
 INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
+LISTING_PAGES = "page"  # /guide/page/2/: the second page of the listing of /guide/
 
 
 def url_of(page_path: str) -> str:
@@ -331,6 +333,15 @@ class ReservedUrls:
             UrlForm(
                 lambda segments: "index.html" in segments, "uses 'index.html', the name of a page's file"
             ),
+            # /guide/page/2/ is the second page of /guide/'s listing (flaskguide.views.PAGED).
+            UrlForm(
+                lambda segments: any(
+                    name == LISTING_PAGES and number.isdigit()
+                    for name, number in itertools.pairwise(segments)
+                ),
+                f"holds '{LISTING_PAGES}/' and a number, the form of a listing's later pages "
+                f"(/guide/{LISTING_PAGES}/2/)",
+            ),
             UrlForm(
                 lambda segments: any(len(segment.encode()) > NAME_MAX for segment in segments),
                 f"has a name longer than {NAME_MAX} bytes (in UTF-8, composed), the most a file name may be",
@@ -440,24 +451,65 @@ class SiteIndex:
 
     @cached_property
     def menu(self) -> list[GuidePage]:
-        """The top-level pages and the index page of each top-level folder, in order."""
-        return self.folders.get("/", [])
+        """The index page of each top-level folder, and the top-level pages that ask to be in the
+        menu (``menu:``, the label), in order: never every page, whatever the site's shape."""
+        return [page for page in self.folders.get("/", []) if page.is_section or "menu" in page.meta]
 
     @cached_property
     def published(self) -> list[GuidePage]:
-        """Every page, home first, then in menu order."""
-        return sorted(self.pages, key=lambda page: not page.is_home)
+        """Every page, home first, then in the guide's tree order."""
+        return ([self.home] if self.home else []) + self.tree
+
+    @cached_property
+    def tree(self) -> list[GuidePage]:
+        """Every page but the home page in the guide's tree order: each folder's own page, then
+        the pages inside it (folders among them, each followed by its own), by order then title."""
+        return sorted((page for page in self.pages if not page.is_home), key=self.tree_key)
+
+    def tree_key(self, page: GuidePage) -> list[tuple]:
+        """Where a page sorts in :attr:`tree`: the sort keys of the folders above it, then its own."""
+        folders = page.ancestor_urls + ([page.url] if page.is_section else [])
+        key = [self.folder_key(url) for url in folders]
+        return key if page.is_section else [*key, sort_key(page)]
+
+    def folder_key(self, url: str) -> tuple:
+        section = self.section_at(url)
+        return sort_key(section) if section else (sys.maxsize, url.casefold(), url)
+
+    @cached_property
+    def subtrees(self) -> dict[str, range]:
+        """Where the pages below each folder are in :attr:`tree`: one run, since it sorts a folder's
+        pages right after its own page."""
+        first, last = {}, {}
+        for at, page in enumerate(self.tree):
+            for url in page.ancestor_urls:
+                first.setdefault(url, at)
+                last[url] = at
+        return {url: range(first[url], last[url] + 1) for url in first}
+
+    def listing(self, section: GuidePage) -> list[GuidePage]:
+        """The pages a section's page lists: every page below its folder, in tree order (the
+        home page lists them all); nothing for a page that is not a section's."""
+        if section.is_home:
+            return self.tree
+        found = self.subtrees.get(section.url) if section.is_section else None
+        return self.tree[found.start : found.stop] if found else []
 
     def children(self, section: GuidePage) -> list[GuidePage]:
         """The pages directly inside the folder whose index page is ``section``."""
         return self.folders.get(section.url, []) if section.is_section else []
 
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each page's place among the pages of its folder."""
+        return {page.path: at for pages in self.folders.values() for at, page in enumerate(pages)}
+
     def neighbours(self, page: GuidePage) -> tuple[GuidePage | None, GuidePage | None]:
         """The previous and next page within the page's own section."""
         siblings = self.folders.get(page.parent_url, [])
-        if page not in siblings:
+        at = self.positions.get(page.path)
+        if at is None or at >= len(siblings) or siblings[at] is not page:
             return None, None
-        at = siblings.index(page)
         return (siblings[at - 1] if at > 0 else None, siblings[at + 1] if at + 1 < len(siblings) else None)
 
     def section_at(self, url: str | None) -> GuidePage | None:

@@ -18,76 +18,202 @@ from flask_frozen import Freezer
 from pygments.formatters import HtmlFormatter
 
 from . import assets, search
-from .pages import GuidePage, GuidePages, ReservedUrls, SiteIndex, description
-from .tags import tag_key
+from .pages import LISTING_PAGES, GuidePage, GuidePages, ReservedUrls, SiteIndex, description
+from .tags import Tag, tag_key
 
 
 @dataclass
 class View:
-    """What a URL shows: a template and its context. The build cache is keyed on these."""
+    """What a URL shows: a template and its context, and the pages whose whole body it shows
+    (``bodies``). The build cache is keyed on these: any other page is keyed by what it shows
+    in lists (see :meth:`flaskguide.engine.Keys.digest`)."""
 
     template: str
     context: dict = field(default_factory=dict)
     mimetype: str = "text/html"
+    bodies: list[GuidePage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a listing is among the others: its number (from 1), how many there
+    are, and the route (endpoint and arguments) that takes a ``number``."""
+
+    number: int
+    count: int
+    endpoint: str
+    args: dict = field(default_factory=dict)
 
 
 ViewFunction = Callable[..., View | None]
-ROUTES: list[tuple[str, str, ViewFunction]] = []  # (rule, endpoint, view), in declaration order
+ROUTES: list[tuple[str, str, ViewFunction, dict | None]] = []  # (rule, endpoint, view, defaults)
+PAGED = f"{LISTING_PAGES}/<int:number>/"  # a listing's later pages, below its own URL: /guide/page/2/
 
 
-def route(rule: str, endpoint: str | None = None) -> Callable[[ViewFunction], ViewFunction]:
-    """Declare the URL rule a view answers; its endpoint is the function's name unless given."""
+def route(
+    rule: str, endpoint: str | None = None, paged: bool = False
+) -> Callable[[ViewFunction], ViewFunction]:
+    """Declare the URL rule a view answers; its endpoint is the function's name unless given.
+    A ``paged`` view also answers ``page/<number>/`` below the rule, its first page at the
+    rule itself (``number`` 1, which ``url_for`` writes as the rule's own URL)."""
 
     def declare(function: ViewFunction) -> ViewFunction:
-        ROUTES.append((rule, endpoint or function.__name__, function))
+        name = endpoint or function.__name__
+        ROUTES.append((rule, name, function, {"number": 1} if paged else None))
+        if paged:
+            ROUTES.append((rule + PAGED, name, function, None))
         return function
 
     return declare
 
 
-@route("/")
-def home(site: SiteIndex) -> View | None:
-    return site.home and View("index.html", {"page": site.home, "pages": site.published[1:]})
+def paginate(items: list, number: int, endpoint: str, **args: str) -> tuple[list, Pager] | None:
+    """Page ``number`` of ``items`` (SITE_PAGE_SIZE each) and its pager; None past the last page.
+    An empty listing still has its first page."""
+    size = current_app.config["SITE_PAGE_SIZE"]
+    count = max(1, -(-len(items) // size))
+    if not 1 <= number <= count:
+        return None
+    return items[(number - 1) * size : number * size], Pager(number, count, endpoint, args)
 
 
-@route("/<path:path>/")
-def page(site: SiteIndex, path: str) -> View | None:
+def pager_numbers(pager: Pager, around: int = 2) -> list[int | None]:
+    """The page numbers a pager links: the first, the last and those within ``around`` of this
+    one, with None where numbers are left out; a bounded few, however long the listing."""
+    near = range(max(1, pager.number - around), min(pager.count, pager.number + around) + 1)
+    shown = sorted({1, pager.count, *near})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+def page_numbers(items: list) -> range:
+    """The numbers of a listing's later pages, for the freezer: 2 to the last."""
+    size = current_app.config["SITE_PAGE_SIZE"]
+    return range(2, -(-len(items) // size) + 1)
+
+
+@route("/", paged=True)
+def home(site: SiteIndex, number: int) -> View | None:
+    if site.home is None or (shown := paginate(site.tree, number, "home")) is None:
+        return None
+    pages, pager = shown
+    if number > 1:
+        return View("listing.html", {"section": site.home, "pages": pages, "pager": pager})
+    return View("index.html", {"page": site.home, "pages": pages, "pager": pager}, bodies=[site.home])
+
+
+@route("/<path:path>/", paged=True)
+def page(site: SiteIndex, path: str, number: int) -> View | None:
     found = site.by_url.get(f"/{path}/")
     if found is None:
         return None
+    shown = paginate(site.listing(found), number, "page", path=path)
+    if shown is None:
+        return None
+    pages, pager = shown
+    if number > 1:
+        return View("listing.html", {"section": found, "pages": pages, "pager": pager})
     previous, following = site.neighbours(found)
     context = {
         "page": found,
-        "children": site.children(found),
+        "children": pages,
+        "pager": pager,
         "breadcrumbs": site.breadcrumbs(found),
         "previous": previous,
         "next": following,
     }
-    return View(f"{found.kind}.html", context)
+    return View(f"{found.kind}.html", context, bodies=[found])
 
 
-@route("/tags/")
-def tags(site: SiteIndex) -> View:
-    return View("tags.html", {"tags": site.tags})
+@route("/tags/", paged=True)
+def tags(site: SiteIndex, number: int) -> View | None:
+    shown = paginate(site.tags, number, "tags")
+    if shown is None:
+        return None
+    found, pager = shown
+    return View("tags.html", {"tags": [tag_entry(tag) for tag in found], "pager": pager})
 
 
-@route("/tags/<slug>/")
-def tag(site: SiteIndex, slug: str) -> View | None:
+@route("/tags/<slug>/", paged=True)
+def tag(site: SiteIndex, slug: str, number: int) -> View | None:
     found = site.tag_by_slug.get(slug)
-    return found and View("tag.html", {"tag": found})
+    shown = found and paginate(found.pages, number, "tag", slug=slug)
+    if not shown:
+        return None
+    pages, pager = shown
+    return View("tag.html", {"tag": tag_entry(found), "pages": pages, "pager": pager})
+
+
+def tag_entry(tag: Tag) -> dict:
+    """What a listing shows of a tag, and so all its key holds: never the tag's every page."""
+    return {"name": tag.name, "slug": tag.slug, "count": len(tag.pages)}
+
+
+@dataclass(frozen=True)
+class Route:
+    """A URL as a template writes it: ``url_for(route.endpoint, **route.args)``."""
+
+    endpoint: str
+    args: dict = field(default_factory=dict)
 
 
 @route("/feed.xml")
 def feed(site: SiteIndex) -> View:
-    entries = site.dated
+    return feed_view(site.dated, Route("feed"), Route("home"), "")
+
+
+@route("/tags/<slug>/feed.xml")
+def tag_feed(site: SiteIndex, slug: str) -> View | None:
+    found = site.tag_by_slug.get(slug)
+    if found is None:
+        return None
+    dated = [page for page in found.pages if page.meta.get("date")]
+    return feed_view(dated, Route("tag_feed", {"slug": slug}), Route("tag", {"slug": slug}), found.name)
+
+
+def feed_view(dated: list[GuidePage], itself: Route, alternate: Route, tag_name: str) -> View:
+    """An Atom feed (at ``itself``, of the page at ``alternate``) of the newest SITE_FEED_LIMIT
+    of ``dated`` (newest first), with each page's whole HTML where SITE_FEED_FULL_CONTENT asks."""
+    config = current_app.config
+    entries = dated[: config["SITE_FEED_LIMIT"]]
+    full = config["SITE_FEED_FULL_CONTENT"]
     updated = entries[0].meta["date"] if entries else None
+    context = {
+        "entries": entries,
+        "updated": updated,
+        "full": full,
+        "itself": itself,
+        "alternate": alternate,
+        "tag_name": tag_name,
+    }
     # Static hosts send .xml files as application/xml; the live app says the same.
-    return View("feed.xml", {"entries": entries, "updated": updated}, "application/xml")
+    return View("feed.xml", context, "application/xml", bodies=entries if full else [])
 
 
 @route("/sitemap.xml")
 def sitemap(site: SiteIndex) -> View:
-    return View("sitemap.xml", {"pages": site.published}, "application/xml")
+    """The sitemap; past SITE_SITEMAP_LIMIT URLs (the protocol's 50,000), an index of sitemaps."""
+    parts = sitemap_parts(site)
+    if len(parts) == 1:
+        return View("sitemap.xml", {"pages": parts[0]}, "application/xml")
+    return View("sitemap-index.xml", {"count": len(parts)}, "application/xml")
+
+
+@route("/sitemaps/<int:number>.xml")
+def sitemap_part(site: SiteIndex, number: int) -> View | None:
+    parts = sitemap_parts(site)
+    if len(parts) == 1 or not 1 <= number <= len(parts):
+        return None
+    return View("sitemap.xml", {"pages": parts[number - 1]}, "application/xml")
+
+
+def sitemap_parts(site: SiteIndex) -> list[list[GuidePage]]:
+    limit, pages = current_app.config["SITE_SITEMAP_LIMIT"], site.published
+    return [pages[start : start + limit] for start in range(0, len(pages), limit)] or [[]]
 
 
 @route("/robots.txt")
@@ -116,7 +242,7 @@ class Views:
     def __init__(self, pages: GuidePages) -> None:
         self.pages = pages
         self.code_css_name = ""  # set by register()
-        self.functions: dict[str, ViewFunction] = {endpoint: view for _, endpoint, view in ROUTES}
+        self.functions: dict[str, ViewFunction] = {endpoint: view for _, endpoint, view, _ in ROUTES}
 
     def view(self, endpoint: str, args: dict) -> View | None:
         """What the URL of ``endpoint`` with ``args`` shows; None if it is no page."""
@@ -156,8 +282,9 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
 
         return respond
 
-    for rule, endpoint, _ in ROUTES:
-        app.add_url_rule(rule, endpoint, show(endpoint))
+    responders = {endpoint: show(endpoint) for endpoint in views.functions}
+    for rule, endpoint, _, defaults in ROUTES:  # a paged view's two rules share one endpoint
+        app.add_url_rule(rule, endpoint, responders[endpoint], defaults=defaults)
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
@@ -170,6 +297,7 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
     app.add_template_global(page_url)
     app.add_template_global(description)
     app.add_template_global(tag_url)
+    app.add_template_global(pager_numbers)
 
     @app.context_processor
     def site_context() -> dict:
@@ -177,7 +305,7 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
 
     code_css_name = views.code_css_name = register_code_css(app)
     freezer.register_generator(lambda: page_routes(pages.site))
-    freezer.register_generator(lambda: (("tag", {"slug": found.slug}) for found in pages.site.tags))
+    freezer.register_generator(lambda: listing_routes(pages.site))
     freezer.register_generator(lambda: [("code_css_file", {"name": code_css_name})])
     return views
 
@@ -192,10 +320,32 @@ def xml_text(text: str) -> str:
 
 
 def page_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:
-    """Every page's route but the home page's (the freezer visits ``/`` by itself)."""
+    """Every page's route but the home page's (a listing's, see :func:`listing_routes`)."""
     for found in site.pages:
         if not found.is_home:
             yield page_route(found)
+
+
+def listing_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:
+    """The routes of every listing's later pages, of every tag's pages and feed, and of the
+    sitemap's parts when it has them."""
+    # Frozen-Flask finds the routes without arguments by itself, but a paged one has its number.
+    if site.home:
+        yield "home", {}
+        yield from (("home", {"number": number}) for number in page_numbers(site.tree))
+    for section in site.pages:
+        if section.is_section:
+            path = section.url.strip("/")
+            numbers = page_numbers(site.listing(section))
+            yield from (("page", {"path": path, "number": number}) for number in numbers)
+    yield "tags", {}
+    yield from (("tags", {"number": number}) for number in page_numbers(site.tags))
+    for found in site.tags:
+        yield "tag", {"slug": found.slug}
+        yield from (("tag", {"slug": found.slug, "number": number}) for number in page_numbers(found.pages))
+        yield "tag_feed", {"slug": found.slug}
+    if (count := len(sitemap_parts(site))) > 1:
+        yield from (("sitemap_part", {"number": number}) for number in range(1, count + 1))
 
 
 def register_code_css(app: Flask) -> str:
@@ -227,6 +377,8 @@ def reserved_urls(app: Flask, views: Views) -> ReservedUrls:
     stylesheet's name and the search index's folder."""
     owners = {search.BUNDLES: f"the search index (/{search.BUNDLES}/)"}
     for rule in app.url_map.iter_rules():
+        if rule.rule.endswith(PAGED):
+            continue  # a listing's later pages: a form of its own in the table (page/<number>/)
         first, slash, _ = rule.rule.lstrip("/").partition("/")
         if first and not first.startswith("<"):
             owners.setdefault(first, f"the site's own /{first}{slash}")

@@ -114,7 +114,7 @@ def by_year(site, tmp_path, monkeypatch):
         "utf-8",
     )
 
-    def archive(index):
+    def archive(index, number=1):
         years = {}
         for page in index.dated:
             years.setdefault(str(page.meta["date"].year), []).append(page)
@@ -154,7 +154,7 @@ def test_a_context_the_key_cannot_describe_is_refused_naming_the_view(
 ):
     app = site.create_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache")})
     monkeypatch.setitem(
-        site.site_of(app).views.functions, "tags", lambda index: View("tags.html", {"x": value})
+        site.site_of(app).views.functions, "tags", lambda index, number=1: View("tags.html", {"x": value})
     )
     with pytest.raises(TypeError, match=r"^tags: the build cache cannot key a"):
         site.build_site(app, tmp_path / "out")

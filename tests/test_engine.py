@@ -293,10 +293,10 @@ def test_exception_in_a_view_leaves_the_previous_build(
     functions = site.site_of(app).views.functions
     real_page = functions["page"]
 
-    def failing_page(index, path):
+    def failing_page(index, path, number):
         if request.path == "/beta/page-2/":  # while rendering (in a worker with jobs=2), not planning
             raise error
-        return real_page(index, path)
+        return real_page(index, path, number)
 
     monkeypatch.setitem(functions, "page", failing_page)
     for jobs in (1, 2):

@@ -61,7 +61,12 @@ def index():
         "loose/page", "notes", "notes/first",
     ]  # fmt: skip
     orders = {"guide/a": 1, "guide/b": 2, "guide/deep/index": 3, "about": 1, "guide/index": 2, "notes": 3}
-    return SiteIndex([make_page(path, order=orders.get(path, 99)) for path in paths])
+    menus = {"about": "About"}  # notes.md does not ask to be in the menu
+    return SiteIndex([make_page(path, order=orders.get(path, 99), **menu(menus, path)) for path in paths])
+
+
+def menu(menus: dict, path: str) -> dict:
+    return {"menu": menus[path]} if path in menus else {}
 
 
 def paths(pages) -> list[str]:
@@ -107,10 +112,34 @@ def test_parent_breadcrumbs_and_children(index, path, parent, breadcrumbs, child
 
 
 def test_menu_and_neighbours_follow_order_then_title(index):
-    assert paths(index.menu) == ["about", "guide/index", "notes"]
+    assert paths(index.menu) == ["about", "guide/index"]
     previous, following = index.neighbours(index.by_url["/guide/b/"])
     assert (previous.path, following.path) == ("guide/a", "guide/deep/index")
     assert index.neighbours(index.home) == (None, None)
+
+
+def test_listings_follow_the_tree_each_folder_after_its_own_page(index):
+    # loose/ and notes/ have no page of their own (notes.md is a page beside its folder): they
+    # sort after the folders that do, by name.
+    assert paths(index.tree) == [
+        "about", "guide/index", "guide/a", "guide/b", "guide/deep/index", "guide/deep/step",
+        "notes", "loose/page", "notes/first",
+    ]  # fmt: skip
+    assert paths(index.listing(index.home)) == paths(index.tree)
+    assert paths(index.listing(index.by_url["/guide/"])) == [
+        "guide/a",
+        "guide/b",
+        "guide/deep/index",
+        "guide/deep/step",
+    ]
+    assert paths(index.listing(index.by_url["/guide/deep/"])) == ["guide/deep/step"]
+    assert index.listing(index.by_url["/about/"]) == []
+
+
+def test_the_menu_of_a_flat_site_holds_only_folders_and_the_pages_that_ask():
+    pages = [make_page("index")] + [make_page(f"post-{number}") for number in range(200)]
+    pages += [make_page("about", menu="About"), make_page("guide/index")]
+    assert paths(SiteIndex(pages).menu) == ["about", "guide/index"]
 
 
 RESERVED = ReservedUrls({"tags": "the site's own /tags/", "feed.xml": "the site's own /feed.xml"})
