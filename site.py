@@ -268,7 +268,10 @@ def new_page(pages_root: Path, title: str, folder: str = "") -> Path:
 def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: str | None) -> None:
     """Run the live site; the browser reloads when a source file changes."""
     if not built:
-        serve_app(site_config(config, site_url), host).run(host=host, port=port)
+        app = serve_app(site_config(config, site_url), host)
+        # Watching from before the first request until the server stops.
+        with livereload.watcher_of(app):
+            app.run(host=host, port=port)
         return
     if not (out / "index.html").is_file():
         raise click.ClickException(f"{out} holds no built site: run 'python site.py build' first")
@@ -284,7 +287,8 @@ def serve(config: dict, host: str, port: int, built: bool, out: Path, site_url: 
 
 
 def serve_app(config: dict | None = None, host: str = "127.0.0.1") -> Flask:
-    """The app as ``serve`` runs it: sources re-read on change, drafts shown, browser reloaded.
+    """The app as ``serve`` runs it: sources re-read when the watcher sees them change (see
+    :mod:`flaskguide.livereload`), drafts shown, browser reloaded.
 
     It answers only requests addressed to this machine by name (``Host: localhost``, the
     loopback address or ``host``, the address it listens on): a page on another site that
@@ -292,7 +296,8 @@ def serve_app(config: dict | None = None, host: str = "127.0.0.1") -> Flask:
     """
     overrides = {
         "TRUSTED_HOSTS": sorted({"localhost", "127.0.0.1", host}),
-        "FLATPAGES_AUTO_RELOAD": True,
+        # Not FlatPages' reload of every file on every request: livereload's watcher says when.
+        "FLATPAGES_AUTO_RELOAD": False,
         "TEMPLATES_AUTO_RELOAD": True,
         "SITE_DRAFTS": True,
         "SITE_FUTURE": True,
