@@ -1,9 +1,20 @@
 """A seeded generator of a realistic Markdown corpus for benchmarking the site build.
 
-``python bench/corpus.py --pages N --seed S --out DIR`` writes ``DIR/pages/``: a home page, about
-twenty section folders (each with an ``index.md``) and leaf pages published at
-``/section-x/page-slug/``. The same pages and seed always give the same bytes: every choice comes
-from one ``random.Random(seed)`` walking sorted lists, never from dict, set or hash order.
+``python bench/corpus.py --pages N --seed S [--shape sections|flat|folder] --out DIR`` writes
+``DIR/pages/``. The pages are planned as a home page, about twenty sections (each with its own
+page) and leaf pages dealt over them; the shape only decides where their files go:
+
+- ``sections`` (the default): a folder per section holding its ``index.md`` and its leaf pages,
+  published at ``/section-x/page-slug/``;
+- ``flat``: every page at the top of ``pages/`` beside ``index.md`` (a section's page becomes
+  ``pages/section-x.md``), as a blog without folders is;
+- ``folder``: every page in ``pages/posts/``, which gets an ``index.md`` of its own (one file more
+  than ``--pages``, written from a random stream of its own).
+
+The shapes hold the same pages, word for word: only the relative links differ, each written to
+reach the same page from where the shape puts it. The same pages, seed and shape always give the
+same bytes: every choice comes from one ``random.Random(seed)`` walking sorted lists, never from
+dict, set or hash order, and the shape draws nothing from it.
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SECTION_COUNT = 20
+SHAPES = ("sections", "flat", "folder")
+POSTS = "posts"  # the one folder of the "folder" shape
 FIRST_DATE = datetime.date(2020, 1, 1)
 LAST_DATE = datetime.date(2025, 12, 31)
 
@@ -259,15 +272,17 @@ EXTERNAL_LINKS = [
 class PageSpec:
     """One page to write: where it lives, its front matter and the pages it may link to."""
 
-    section: str  # folder name, "" for the home page
-    slug: str  # file stem: "index" for home and section pages
+    section: str  # the section it belongs to, "" for the home page
+    slug: str  # "index" for home and section pages
     title: str
     order: int
     links: list[str] = field(default_factory=list)  # relative URLs that resolve from this page
+    folder: str = ""  # where the shape puts its file, "" for the top of pages/
+    name: str = ""  # the file's stem, set with ``folder`` by ``lay_out``
 
     @property
     def relpath(self) -> str:
-        return f"{self.section}/{self.slug}.md" if self.section else f"{self.slug}.md"
+        return f"{self.folder}/{self.name}.md" if self.folder else f"{self.name}.md"
 
 
 # -- text ----------------------------------------------------------------------
@@ -425,8 +440,8 @@ def title_for(rng: random.Random) -> str:
     return form.format(topic=topic, other=other)
 
 
-def plan(pages: int, rng: random.Random) -> list[PageSpec]:
-    """Decide every page's place, title and links: home, section indexes, then leaf pages."""
+def plan(pages: int, rng: random.Random, shape: str = "sections") -> list[PageSpec]:
+    """Decide every page's section, title, file and links: home, section pages, then leaf pages."""
     sections = min(SECTION_COUNT, max(1, (pages - 1) // 10))
     folders = SECTION_NAMES[:sections]
     specs = [PageSpec("", "index", "Flask, benchmarked", 0)]
@@ -441,13 +456,34 @@ def plan(pages: int, rng: random.Random) -> list[PageSpec]:
             slug = f"{slug}-{n}"
         used.add(slug)
         specs.append(PageSpec(folders[n % sections], slug, title, n // sections + 1))
+    lay_out(specs, shape)
     add_links(specs, rng)
     return specs[:pages] if pages > 0 else []
 
 
+def place(spec: PageSpec, shape: str) -> tuple[str, str]:
+    """The folder and file stem ``shape`` gives a page (the home page is ``index.md`` in all)."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}: choose from {', '.join(SHAPES)}")
+    if shape == "sections" or not spec.section:
+        return spec.section, spec.slug
+    # Outside its folder, a section's page is a page like the others, named for the section.
+    name = spec.section if spec.slug == "index" else spec.slug
+    return ("" if shape == "flat" else POSTS), name
+
+
+def lay_out(specs: list[PageSpec], shape: str) -> None:
+    """Give every page its file; two pages in one file would make the corpus smaller than asked."""
+    for spec in specs:
+        spec.folder, spec.name = place(spec, shape)
+    paths = [spec.relpath for spec in specs]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"the {shape} shape puts two pages in one file")
+
+
 def url_of(spec: PageSpec) -> str:
     """The site path of a page, without slashes around it ('' for home)."""
-    return "/".join(part for part in (spec.section, "" if spec.slug == "index" else spec.slug) if part)
+    return "/".join(part for part in (spec.folder, "" if spec.name == "index" else spec.name) if part)
 
 
 def relative(source: PageSpec, target: PageSpec) -> str:
@@ -497,38 +533,69 @@ def render(spec: PageSpec, rng: random.Random) -> str:
     return front_matter(spec, rng) + text
 
 
-def generate(out_dir: str | Path, pages: int, seed: int = 0) -> list[Path]:
-    """Write ``pages`` Markdown files under ``out_dir/pages/``; return their paths."""
+def posts_index(specs: list[PageSpec], seed: int) -> PageSpec:
+    """The "folder" shape's ``posts/index.md``, listing the section pages as the home page does."""
+    spec = PageSpec("", "index", "Posts", 0, folder=POSTS, name="index")
+    spec.links = [relative(spec, target) for target in specs if target.section and target.slug == "index"]
+    return spec
+
+
+def generate(out_dir: str | Path, pages: int, seed: int = 0, shape: str = "sections") -> list[Path]:
+    """Write ``pages`` Markdown files under ``out_dir/pages/`` (one more for "folder"); return their
+    paths."""
     rng = random.Random(seed)
     root = Path(out_dir) / "pages"
     written = []
-    for spec in plan(pages, rng):
-        path = root / spec.relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(spec, rng), encoding="utf-8")
-        written.append(path)
+    specs = plan(pages, rng, shape)
+    for spec in specs:
+        written.append(write_page(root / spec.relpath, render(spec, rng)))
+    if shape == "folder":
+        spec = posts_index(specs, seed)
+        # Its own stream: the other pages stay as the other shapes write them.
+        written.append(write_page(root / spec.relpath, render(spec, random.Random(f"posts-{seed}"))))
     return written
+
+
+def write_page(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def page_to_edit(out_dir: str | Path, seed: int = 0) -> Path:
+    """The leaf page ``edit_one`` edits: the same page, chosen by ``seed``, in every shape.
+
+    Sorted by file name (slugs are unique across the corpus), a page has the same place among
+    the candidates wherever the shape puts it; a section's own page is never one."""
+    root = Path(out_dir) / "pages"
+    leaves = [
+        path for path in root.rglob("*.md") if path.name != "index.md" and path.stem not in SECTION_NAMES
+    ]
+    candidates = sorted(leaves or root.rglob("*.md"), key=lambda path: (path.name, path))
+    return random.Random(f"edit-{seed}").choice(candidates)
+
+
+def edit_page(path: Path, seed: int = 0) -> Path:
+    """Append a paragraph (the same one for the same ``seed``) to the body of the page at ``path``."""
+    rng = random.Random(f"edit-text-{seed}")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{paragraph(rng, [])}\n")
+    return path
 
 
 def edit_one(out_dir: str | Path, seed: int = 0) -> Path:
     """Append a paragraph to the body of one leaf page (chosen by ``seed``); return its path."""
-    root = Path(out_dir) / "pages"
-    leaves = sorted(path for path in root.rglob("*.md") if path.name != "index.md")
-    candidates = leaves or sorted(root.rglob("*.md"))
-    rng = random.Random(f"edit-{seed}")
-    path = rng.choice(candidates)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"\n{paragraph(rng, [])}\n")
-    return path
+    return edit_page(page_to_edit(out_dir, seed), seed)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, required=True, help="number of page files to write")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shape", choices=SHAPES, default="sections", help="where the files go")
     parser.add_argument("--out", type=Path, required=True, help="folder to write pages/ into")
     args = parser.parse_args()
-    paths = generate(args.out, args.pages, args.seed)
+    paths = generate(args.out, args.pages, args.seed, args.shape)
     size = sum(path.stat().st_size for path in paths)
     print(f"wrote {len(paths)} pages, {size / 1024:.0f} KB, into {args.out / 'pages'}")
 
