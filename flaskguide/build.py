@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Collection, Iterator
@@ -219,18 +220,25 @@ class Build:
                 unchanged = len(manifest.files)
                 return BuildReport(page_count, 0, unchanged, 0, time.perf_counter() - started, self.out)
             trusted = recycle(self.out, self.staging, previous)
+            copying = None
             try:
                 frozen = self.render(plan, trusted)
+                if self.cache and self.prune_cache and not self.out.exists():
+                    copying = RecycleCopy(self.out, self.staging)  # the pages, while Pagefind works
                 changes, used = self.index_and_compare(frozen, previous, manifest, trusted)
                 manifest.files = changes.files
+                if copying:
+                    copying.thread.join()  # it copies from the staging folder's name: before the swap
                 swap_in(self.staging, self.out)
                 manifest.folder = folder_identity(self.out)
             except BaseException:
+                if copying:
+                    copying.cancel()
                 shutil.rmtree(self.staging, ignore_errors=True)
                 write_record(self.out)  # the staging folder is gone: its identity may be reused
                 raise
             if self.cache and self.prune_cache:
-                leave_tree_to_recycle(self.out, manifest)
+                leave_tree_to_recycle(self.out, manifest, copying)
                 self.cache.save("manifests", manifest_name(self.out), manifest)
                 self.prune(used, plan, previous)
         seconds = time.perf_counter() - started
@@ -442,11 +450,13 @@ def swap_in(staging: Path, out: Path) -> None:
     instead of making thousands anew.
     """
     old = beside(out, "old")
+    if not out.exists():
+        staging.rename(out)  # a first build: .out.old, if there is one, is its copy under way
+        write_record(out)
+        return
     if os.path.lexists(old):
         shutil.rmtree(old)  # whole, before anything moves: a failure here fails the build unswapped
-    if not out.exists():
-        staging.rename(out)
-    elif exchange(staging, out):
+    if exchange(staging, out):
         staging.rename(old)
     else:
         out.rename(old)
@@ -480,22 +490,64 @@ def exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def leave_tree_to_recycle(out: Path, manifest: Manifest) -> None:
+def leave_tree_to_recycle(out: Path, manifest: Manifest, copying: RecycleCopy | None = None) -> None:
     """After a first build, a copy for the next build to start from, as every later build
     leaves one: the first edit need not make thousands of folders and files anew. Only a help:
-    a failure here (a full disk, say) leaves nothing behind and fails nothing."""
+    a failure here (a full disk, say) leaves nothing behind and fails nothing. ``copying`` holds
+    the pages, copied while the search index was made: only the index is left to copy."""
     old = beside(out, "old")
-    if old.exists():
+    if copying is None and old.exists():
         return
     try:
-        copy_tree(out, old)
+        if copying is None:
+            copy_tree(out, old)
+        else:
+            copying.finish()
+            if (out / search.BUNDLES).is_dir():
+                copy_tree(out / search.BUNDLES, old / search.BUNDLES)
     except BaseException as error:  # never a half copy, which no record would name
         shutil.rmtree(old, ignore_errors=True)
+        write_record(out)
         if isinstance(error, OSError):
             return
         raise
     manifest.old_files, manifest.old_origins = file_stats(old), manifest.origins
     write_record(out)
+
+
+class RecycleCopy:
+    """The copy a first build leaves beside its output for the next build (see
+    :func:`leave_tree_to_recycle`), begun as soon as the pages are written: copying waits on the
+    disk, and Pagefind on the processor, so the two take little more than one of them. It is
+    made as ``.out.old``, recorded as this build's from the start (a build killed meanwhile
+    leaves a folder the next one may recycle, and no record of its files, so it trusts none)."""
+
+    def __init__(self, out: Path, staging: Path) -> None:
+        self.out, self.old = out, beside(out, "old")
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self.copy, args=(staging,), name="recycle-copy", daemon=True)
+        shutil.rmtree(self.old, ignore_errors=True)
+        self.old.mkdir()
+        write_record(out)
+        self.thread.start()
+
+    def copy(self, staging: Path) -> None:
+        try:
+            copy_tree(staging, self.old, skip=search.BUNDLES, stop=self.stop)
+        except BaseException as error:  # raised in the build's own thread, by finish()
+            self.error = error
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        shutil.rmtree(self.old, ignore_errors=True)
+        write_record(self.out)
 
 
 def recycle(out: Path, staging: Path, previous: Manifest | None) -> dict[str, str]:

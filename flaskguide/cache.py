@@ -20,6 +20,7 @@ import threading
 import types
 import typing
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import OutputError, disk_errors
@@ -108,10 +109,30 @@ def link_or_copy(source: str | Path, target: str | Path) -> None:
         shutil.copy2(source, target)
 
 
-def copy_tree(source: Path, target: Path) -> None:
-    """A copy of every file: the output never shares an inode with the cache or another build,
-    so an edit of one can never change the other."""
-    shutil.copytree(source, target, copy_function=shutil.copyfile)
+COPYING_THREADS = 2  # copying is system calls, which threads make at once: 2.2 s to 1.3 s for 8,700 files
+
+
+def copy_tree(source: Path, target: Path, skip: str = "", stop: threading.Event | None = None) -> None:
+    """A copy of every file (but those in the top-level folder ``skip``): the output never shares
+    an inode with the cache or another build, so an edit of one can never change the other. The
+    folders first, then the files in threads; ``stop`` set, no more files are copied."""
+    names = []
+    for folder, subfolders, files in os.walk(source):
+        relative = os.path.relpath(folder, source)
+        if relative == ".":
+            subfolders[:] = [name for name in subfolders if name != skip]
+        os.makedirs(os.path.join(target, relative), exist_ok=True)
+        names += [os.path.join(relative, name) for name in files]
+
+    def copy(name: str) -> None:
+        if stop is None or not stop.is_set():
+            shutil.copyfile(source / name, target / name)
+
+    pool = ThreadPoolExecutor(COPYING_THREADS)
+    try:  # the first error in a thread is raised here; what was not started then never starts
+        list(pool.map(copy, names))
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 # A stored file starts with this line and the SHA-256 of the bytes after it: a file damaged in

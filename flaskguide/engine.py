@@ -290,13 +290,10 @@ class Engine:
         while batch:
             rendered += batch
             # A URL only a rendered page links to (through url_for) is rendered next, as Frozen-Flask would.
-            batch = sorted(set(render(self.site, batch, workers, tick)) - seen)
+            work = [(url, url_keys.get(url)) for url in batch]
+            batch = sorted(set(render(self.site, work, workers, tick)) - seen)
             seen.update(batch)
             workers = 1
-        if cache:
-            for url in rendered:
-                if url_keys.get(url):
-                    cache.store_response(url_keys[url], output_path(freezer, staging, url))
         files = {output_name(freezer, url): url_keys.get(url) for url in rendered + urls}
         return Frozen(files, len(rendered))
 
@@ -305,10 +302,13 @@ class Engine:
 WORKER_SITE: Site | None = None
 
 
-def render(site: Site, urls: list[str], jobs: int, progress: Callable[[str], object] | None) -> Iterator[str]:
-    """Render ``urls`` through Frozen-Flask; yield the URLs the rendered pages link to."""
+def render(
+    site: Site, work: list[tuple[str, str | None]], jobs: int, progress: Callable[[str], object] | None
+) -> Iterator[str]:
+    """Render each URL of ``work`` through Frozen-Flask, and store it under its key (if it has
+    one); yield the URLs the rendered pages link to."""
     global WORKER_SITE
-    chunks = [urls[start : start + CHUNK] for start in range(0, len(urls), CHUNK)]
+    chunks = [work[start : start + CHUNK] for start in range(0, len(work), CHUNK)]
     if jobs <= 1 or len(chunks) < 2:
         results: Iterable = (render_chunk(chunk, site) for chunk in chunks)
         yield from collect(results, progress)
@@ -346,17 +346,26 @@ def collect(results: Iterable, progress: Callable[[str], object] | None) -> Iter
         raise SourceProblems(list(dict.fromkeys(problems)))
 
 
-def render_chunk(urls: list[str], site: Site | None = None) -> tuple[list[str], list[str], Exception | None]:
-    """Render some URLs; return them, the URLs they link to through url_for, and any error."""
+def render_chunk(
+    work: list[tuple[str, str | None]], site: Site | None = None
+) -> tuple[list[str], list[str], Exception | None]:
+    """Render some URLs, each stored under its key; return them, the URLs they link to through
+    url_for, and any error. Storing here, in the worker, shares it among the processes."""
     site = site or WORKER_SITE
     app, freezer = site.app, site.freezer
+    staging = Path(app.config["FREEZER_DESTINATION"])
     problems: list[str] = []
+    url = ""
     try:
-        for url in urls:
+        for url, key in work:
             try:
                 freezer._build_one(url)
             except SourceProblems as error:  # this page's: the others are still rendered
                 problems.extend(error.problems)
+                continue
+            if key and site.cache:
+                site.cache.store_response(key, output_path(freezer, staging, url))
+        urls = [url for url, _ in work]
         return urls, list(linked_urls(app, freezer)), SourceProblems(problems) if problems else None
     except SiteError as error:  # a problem the user can fix, already named
         return [], [], error

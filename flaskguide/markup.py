@@ -10,7 +10,8 @@ from typing import ClassVar
 import markdown
 import nh3
 import pygments.formatters
-from markdown.extensions import Extension
+import pygments.lexers
+from markdown.extensions import Extension, codehilite
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.footnotes import FootnoteExtension
@@ -36,6 +37,22 @@ class HtmlFormatter(pygments.formatters.HtmlFormatter):
             super()._create_stylesheet()
             self.tables[key] = (self.ttype2class, self.class2style)
         self.ttype2class, self.class2style = self.tables[key]
+
+
+LEXERS: dict[tuple[str, str], pygments.lexer.Lexer] = {}
+
+
+def cached_lexer(lang: str, **options: object) -> pygments.lexer.Lexer:
+    """Pygments' lexer for ``lang`` with ``options``, made once: CodeHilite asks Pygments for a new
+    one for every code block, and finding a lexer by name costs more than highlighting most blocks.
+    A lexer keeps no state between texts, so one serves every block of its language."""
+    key = (lang, repr(sorted(options.items())))
+    if key not in LEXERS:
+        LEXERS[key] = pygments.lexers.get_lexer_by_name(lang, **options)  # raises for an unknown one
+    return LEXERS[key]
+
+
+codehilite.get_lexer_by_name = cached_lexer  # the name CodeHilite calls: it offers no setting for it
 
 
 # Each extension with its settings. Given by name, Markdown would look the names up among every

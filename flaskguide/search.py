@@ -2,9 +2,10 @@
 
 Pagefind (its command-line program, a process per bundle) holds a whole index in memory while
 it builds it (about 0.3 GB per 1,000 pages here), and rebuilds all of it for any change.
-Indexing the site in bundles of at most ``BUNDLE_LIMIT`` pages, a section each where sections
-are large, bounds that memory and lets an unchanged bundle be reused as it was stored. The
-search page loads the first bundle and merges the others (``pagefind.mergeIndex``), listed in
+Indexing the site in bundles of at most ``PART_SIZE`` pages, a section each where sections
+are large, bounds that memory (with ``BUNDLE_LIMIT``, the pages in its processes at once) and
+an edit's re-index, and lets an unchanged bundle be reused as it was stored. The search page
+loads the first bundle and merges the others (``pagefind.mergeIndex``), listed in
 ``pagefind/bundles.json``.
 """
 
@@ -32,9 +33,13 @@ BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
 MARKER = b"data-pagefind-body"  # only pages that mark their body are searchable
 CONFIG = {"exclude_selectors": [".heading-link"]}  # "#" anchors would show in excerpts
-# Pagefind holds about 0.3 MB for each page it indexes: no bundle has more pages than this, nor
-# have its processes at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
+# Pagefind holds about 0.3 MB for each page it indexes: its processes never hold more pages than
+# this at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
 BUNDLE_LIMIT = 800
+# No bundle has more pages than this: an edit re-indexes the edited page's whole bundle, at about
+# 2.6 ms a page here, and a search fetches an index chunk (about 30 KB) from every bundle. 250
+# keeps an edit of a site of 4,000 pages in one folder, or none, near 1.3 s.
+PART_SIZE = 250
 GLOB_SPECIAL = set("?*$:<>()[]{},")  # written with a backslash in a Pagefind (Wax) pattern
 
 
@@ -64,10 +69,10 @@ def searchable(
 
 
 def sections(files: list[str]) -> dict[str, list[str]]:
-    """Group the files to index into bundles of at most ``BUNDLE_LIMIT`` pages.
+    """Group the files to index into bundles of at most ``PART_SIZE`` pages.
 
     A top-level folder of ``SECTION_SIZE`` pages or more is a bundle of its own (``s-guide``), cut
-    into equal parts (``p1-guide``, ``p2-guide``, ...) when larger than the limit. Smaller folders
+    into equal parts (``p1-guide``, ``p2-guide``, ...) when larger than that. Smaller folders
     and the top-level pages share bundles (``site``, ``site-2``, ...), filled folder by folder.
     """
     by_folder: dict[str, list[str]] = defaultdict(list)
@@ -77,16 +82,16 @@ def sections(files: list[str]) -> dict[str, list[str]]:
     own: dict[str, list[str]] = {}
     for folder, members in sorted(by_folder.items()):
         if folder and len(members) >= SECTION_SIZE:
-            parts = -(-len(members) // BUNDLE_LIMIT)
+            parts = -(-len(members) // PART_SIZE)
             size = -(-len(members) // parts)
             for index in range(parts):
                 name = f"s-{folder}" if parts == 1 else f"p{index + 1}-{folder}"
                 own[name] = members[index * size : (index + 1) * size]
             continue
-        if shared[-1] and len(shared[-1]) + len(members) > BUNDLE_LIMIT:
+        if shared[-1] and len(shared[-1]) + len(members) > PART_SIZE:
             shared.append([])
         for relative in members:  # only the top-level pages can outgrow a bundle on their own
-            if len(shared[-1]) == BUNDLE_LIMIT:
+            if len(shared[-1]) == PART_SIZE:
                 shared.append([])
             shared[-1].append(relative)
     named = {"site" if index == 0 else f"site-{index + 1}": group for index, group in enumerate(shared)}

@@ -108,6 +108,45 @@ def test_every_internal_link_resolves(site, app, tmp_path):
     assert broken == []
 
 
+@pytest.mark.search
+def test_a_first_build_leaves_a_copy_of_itself_search_index_included(site, tmp_app, write_page, tmp_path):
+    """Copied while Pagefind works, the copy the next build starts from is the whole output,
+    and shares no inode with it (an edit of one never changes the other)."""
+    write_page("index.md", "title: Home")
+    write_page("guide/one.md", "title: One", "Walrus.\n")
+    tmp_app.config["SITE_SEARCH"] = True
+    out = tmp_path / "out"
+    site.build_site(tmp_app, out)
+    copy = tmp_path / ".out.old"
+    assert snapshot(copy) == snapshot(out) and any(name.startswith("pagefind/") for name in snapshot(out))
+    inodes = {path.stat().st_ino for path in out.rglob("*") if path.is_file()}
+    assert not inodes & {path.stat().st_ino for path in copy.rglob("*") if path.is_file()}
+
+
+@pytest.mark.search
+def test_a_first_build_that_fails_while_indexing_leaves_no_copy(
+    site, tmp_app, write_page, tmp_path, monkeypatch
+):
+    from flaskguide import search
+    from flaskguide.errors import SearchError
+
+    write_page("index.md", "title: Home")
+    tmp_app.config["SITE_SEARCH"] = True
+
+    def failing(self):
+        raise SearchError("pagefind failed")
+
+    monkeypatch.setattr(search.Indexing, "finish", failing)
+    with pytest.raises(SearchError):
+        site.build_site(tmp_app, tmp_path / "out")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".out")) == [
+        ".out.built",
+        ".out.lock",
+    ]
+    monkeypatch.undo()
+    site.build_site(tmp_app, tmp_path / "out")  # nothing left beside it is refused
+
+
 def test_build_replaces_previous_output(site, tmp_app, write_page, tmp_path):
     write_page("index.md", "title: Home")
     gone = write_page("gone.md", "title: Soon deleted")

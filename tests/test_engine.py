@@ -188,7 +188,7 @@ def test_search_sections_too_big_to_index_together_are_indexed_in_turn(
 @pytest.mark.search
 def test_no_search_bundle_is_larger_than_the_limit(site, site_pages, pages_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(search, "SECTION_SIZE", 5)  # beta (5 pages) is a section, alpha (4) is not
-    monkeypatch.setattr(search, "BUNDLE_LIMIT", 3)
+    monkeypatch.setattr(search, "PART_SIZE", 3)
     out = tmp_path / "out"
     site.build_site(make_app(site, pages_dir, tmp_path), out)
     bundles = json.loads((out / "pagefind/bundles.json").read_text())

@@ -129,7 +129,7 @@ G5 = [f"g/{n}.html" for n in range(1, 6)]
 ])
 def test_sections(monkeypatch, files, expected):
     monkeypatch.setattr(search, "SECTION_SIZE", 3)
-    monkeypatch.setattr(search, "BUNDLE_LIMIT", 4)
+    monkeypatch.setattr(search, "PART_SIZE", 4)
     assert list(search.sections(files).items()) == list(expected.items())
 # fmt: on
 

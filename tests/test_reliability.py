@@ -565,8 +565,8 @@ def test_a_static_file_named_in_bytes_that_are_not_utf8_is_named(run_cli, small_
 def test_an_interrupted_copy_for_the_next_build_leaves_no_half_folder(
     site, small_site, pages_dir, tmp_path, monkeypatch
 ):
-    def interrupted(source, target):
-        target.mkdir()
+    def interrupted(source, target, **options):
+        target.mkdir(exist_ok=True)
         (target / "half").write_text("")
         raise KeyboardInterrupt
 
