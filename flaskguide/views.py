@@ -67,11 +67,14 @@ def route(
     return declare
 
 
+def page_count(items: list) -> int:
+    """How many pages of SITE_PAGE_SIZE a listing of ``items`` takes: an empty one takes one."""
+    return max(1, -(-len(items) // current_app.config["SITE_PAGE_SIZE"]))
+
+
 def paginate(items: list, number: int, endpoint: str, **args: str) -> tuple[list, Pager] | None:
-    """Page ``number`` of ``items`` (SITE_PAGE_SIZE each) and its pager; None past the last page.
-    An empty listing still has its first page."""
-    size = current_app.config["SITE_PAGE_SIZE"]
-    count = max(1, -(-len(items) // size))
+    """Page ``number`` of ``items`` and its pager; None past the last page."""
+    count, size = page_count(items), current_app.config["SITE_PAGE_SIZE"]
     if not 1 <= number <= count:
         return None
     return items[(number - 1) * size : number * size], Pager(number, count, endpoint, args)
@@ -92,8 +95,7 @@ def pager_numbers(pager: Pager, around: int = 2) -> list[int | None]:
 
 def page_numbers(items: list) -> range:
     """The numbers of a listing's later pages, for the freezer: 2 to the last."""
-    size = current_app.config["SITE_PAGE_SIZE"]
-    return range(2, -(-len(items) // size) + 1)
+    return range(2, page_count(items) + 1)
 
 
 @route("/", paged=True)

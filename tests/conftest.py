@@ -94,6 +94,15 @@ def write_page(pages_dir):
 
 
 @pytest.fixture
+def serve_client(site, pages_dir, write_page, project_copy):
+    """``serve`` over a copy of the templates and static files, which the tests edit."""
+    write_page("index.md", "title: Home")
+    app = site.serve_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_LIVE_RELOAD_INTERVAL": 0.02})
+    yield app.test_client()
+    site.livereload.watcher_of(app).stop()
+
+
+@pytest.fixture
 def tmp_app(pages_dir, tmp_path):
     """An app over the pages written with ``write_page``, with a build cache of its own."""
     config = {"TESTING": True, "FLATPAGES_ROOT": str(pages_dir), "SITE_CACHE_DIR": str(tmp_path / "cache")}

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from flaskguide import frontmatter, hosting, markup, relative, search, tags
+from flaskguide import frontmatter, hosting, markup, relative, search, tags, views
 from flaskguide.check import Resolver
 from flaskguide.frontmatter import PageProblem, ProblemGroup
 
@@ -482,4 +482,19 @@ def test_summary(fragment, limit, expected):
 ])
 def test_base_path(site_url, expected):
     assert hosting.base_path(site_url) == expected
+# fmt: on
+
+
+# fmt: off
+@pytest.mark.parametrize(("number", "count", "expected"), [
+    (1, 1,   [1]),
+    (1, 3,   [1, 2, 3]),
+    (1, 200, [1, 2, 3, None, 200]),
+    (5, 200, [1, None, 3, 4, 5, 6, 7, None, 200]),
+    (4, 200, [1, 2, 3, 4, 5, 6, None, 200]),
+    (200, 200, [1, None, 198, 199, 200]),
+    (3, 5,   [1, 2, 3, 4, 5]),
+])
+def test_pager_numbers_are_a_bounded_few_however_long_the_listing(number, count, expected):
+    assert views.pager_numbers(views.Pager(number, count, "home")) == expected
 # fmt: on

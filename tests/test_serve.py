@@ -7,17 +7,6 @@ import time
 
 import pytest
 
-from flaskguide import livereload
-
-
-@pytest.fixture
-def serve_client(site, pages_dir, write_page, project_copy):
-    """``serve`` over a copy of the templates and static files, which the tests edit."""
-    write_page("index.md", "title: Home")
-    app = site.serve_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_LIVE_RELOAD_INTERVAL": 0.02})
-    yield app.test_client()
-    livereload.watcher_of(app).stop()
-
 
 def reload_url(html: str) -> str:
     return re.search(r'new EventSource\("([^"]+)"\)', html).group(1).replace("&amp;", "&")

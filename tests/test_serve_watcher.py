@@ -13,14 +13,6 @@ from flaskguide import livereload
 
 
 @pytest.fixture
-def serve_client(site, pages_dir, write_page, project_copy):
-    write_page("index.md", "title: Home")
-    app = site.serve_app({"FLATPAGES_ROOT": str(pages_dir), "SITE_LIVE_RELOAD_INTERVAL": 0.02})
-    yield app.test_client()
-    livereload.watcher_of(app).stop()
-
-
-@pytest.fixture
 def walks(monkeypatch):
     """How many times the sources were walked for their fingerprint (the polling fallback)."""
     count = []
