@@ -37,9 +37,10 @@ CONFIG = {"exclude_selectors": [".heading-link"]}  # "#" anchors would show in e
 # this at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
 BUNDLE_LIMIT = 800
 # No bundle has more pages than this: an edit re-indexes the edited page's whole bundle, at about
-# 2.6 ms a page here, and a search fetches an index chunk (about 30 KB) from every bundle. 250
-# keeps an edit of a site of 4,000 pages in one folder, or none, near 1.3 s.
-PART_SIZE = 250
+# 3 ms a page here, and a search fetches an index chunk (about 30 KB) from every bundle. 200
+# keeps an edit of 4,000 pages in one folder, or none, under 1.5 s (250 took 1.54 s at the top of
+# pages/), as a folder of 200 pages of its own does.
+PART_SIZE = 200
 GLOB_SPECIAL = set("?*$:<>()[]{},")  # written with a backslash in a Pagefind (Wax) pattern
 
 
