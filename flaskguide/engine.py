@@ -10,6 +10,7 @@ are rendered by Frozen-Flask, in ``jobs`` forked workers, and stored under their
 from __future__ import annotations
 
 import multiprocessing
+import re
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,7 @@ from flask_frozen import Freezer
 
 from . import limits, processes
 from .cache import Cache, code_digest, file_names, folder_digest, sha256
-from .errors import RenderError, SiteError, SourceProblems, disk_problem, template_problem
+from .errors import RenderError, SiteError, SourceProblems, disk_problem, shown_name, template_problem
 from .pages import GuidePage, GuidePages, description
 from .views import Views
 
@@ -363,6 +364,11 @@ def render_chunk(
             except SourceProblems as error:  # this page's: the others are still rendered
                 problems.extend(error.problems)
                 continue
+            except ValueError as error:
+                if (problem := unpublished_link(url, error)) is None:
+                    raise
+                problems.append(problem)
+                continue
             if key and site.cache:
                 site.cache.store_response(key, output_path(freezer, staging, url))
         urls = [url for url, _ in work]
@@ -379,6 +385,22 @@ def render_chunk(
     except Exception as error:
         trace = "".join(traceback.format_exception(error))
         return [], [], RenderError(f"{url}: the page could not be rendered:\n{trace}")
+
+
+UNEXPECTED_STATUS = re.compile(r"^Unexpected status '(?P<status>[^']*)' on URL ")  # Frozen-Flask's words
+
+
+def unpublished_link(url: str, error: ValueError) -> str | None:
+    """The problem of a URL a template links with ``url_for`` that answers no page (such as a
+    hidden file or an editor's backup in static/, never published): None for any other error."""
+    found = UNEXPECTED_STATUS.match(str(error))
+    if found is None:
+        return None
+    return (
+        f"{shown_name(url)}: a template links it with url_for, but the site answers "
+        f"{found['status']} there (hidden files and editors' leftovers in static/ are never "
+        "published): link a file the site publishes, or rename the file"
+    )
 
 
 def linked_urls(app: Flask, freezer: Freezer) -> Iterator[str]:

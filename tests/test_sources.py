@@ -383,6 +383,27 @@ def test_a_build_refuses_a_symlink_out_of_static(site, junk_static, pages_dir, t
     assert not out.exists()
 
 
+def test_a_template_linking_an_ignored_static_file_is_one_line_not_a_traceback(
+    site, junk_static, project_copy, pages_dir, tmp_path
+):
+    base = project_copy / "templates/base.html"
+    base.write_text(
+        base.read_text("utf-8").replace(
+            "</head>",
+            "<link rel=\"stylesheet\" href=\"{{ url_for('static', filename='css/site.css~') }}\"></head>",
+        ),
+        "utf-8",
+    )
+    with pytest.raises(SourceProblems) as raised:
+        site.build_site(make_app(site, pages_dir, tmp_path), tmp_path / "out")
+    assert raised.value.problems == [
+        "/static/css/site.css~: a template links it with url_for, but the site answers 404 NOT FOUND there "
+        "(hidden files and editors' leftovers in static/ are never published): link a file the site "
+        "publishes, or rename the file"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_build_names_every_problem_at_once(
     site, junk_static, project_copy, write_page, pages_dir, tmp_path, outside
 ):
