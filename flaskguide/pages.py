@@ -473,8 +473,9 @@ class SiteIndex:
         return key if page.is_section else [*key, sort_key(page)]
 
     def folder_key(self, url: str) -> tuple:
+        """A folder sorts by its own page; one without (no ``index.md``) after every page beside it."""
         section = self.section_at(url)
-        return sort_key(section) if section else (sys.maxsize, url.casefold(), url)
+        return sort_key(section) if section else (sys.maxsize + 1, url.casefold(), url)
 
     @cached_property
     def subtrees(self) -> dict[str, range]:

@@ -134,6 +134,9 @@ def test_listings_follow_the_tree_each_folder_after_its_own_page(index):
     ]
     assert paths(index.listing(index.by_url["/guide/deep/"])) == ["guide/deep/step"]
     assert index.listing(index.by_url["/about/"]) == []
+    # Even after the pages beside it that have no order.
+    unordered = SiteIndex([make_page("index"), make_page("zebra"), make_page("loose/page")])
+    assert paths(unordered.tree) == ["zebra", "loose/page"]
 
 
 def test_the_menu_of_a_flat_site_holds_only_folders_and_the_pages_that_ask():
