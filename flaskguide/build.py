@@ -50,7 +50,7 @@ def check_out_dir(out: Path, app: Flask) -> None:
     """Refuse an output folder that holds, or lies inside, the project's own sources."""
     project = Path(app.root_path).resolve()
     sources = sources_of(app)
-    if out == project or out in project.parents:
+    if holds(out, project):
         raise OutputError(f"refusing to build into {out}: it contains the project itself")
     for source in sources:
         if overlaps(out, source):
@@ -68,9 +68,14 @@ def check_out_dir(out: Path, app: Flask) -> None:
     check_scratch(out)
 
 
+def holds(outer: Path, inner: Path) -> bool:
+    """Whether the folder ``outer`` is ``inner`` or holds it."""
+    return outer == inner or outer in inner.parents
+
+
 def overlaps(first: Path, second: Path) -> bool:
     """Whether one folder is, holds or lies inside the other: writing one could change the other."""
-    return first == second or first in second.parents or second in first.parents
+    return holds(first, second) or holds(second, first)
 
 
 def sources_of(app: Flask) -> list[Path]:
@@ -89,7 +94,7 @@ def check_cache_dir(cache: Cache | None, app: Flask, out: Path) -> None:
         return
     folder = cache.folder.resolve()
     project = Path(app.root_path).resolve()
-    if folder == project or folder in project.parents:
+    if holds(folder, project):
         raise OutputError(f"{folder}: refusing to use it as the build cache: it holds the project itself")
     others = [*sources_of(app), out, *(beside(out, role) for role in SCRATCH)]
     for other in others:
@@ -228,7 +233,7 @@ class Build:
                 changes, used = self.index_and_compare(frozen, previous, manifest, trusted)
                 manifest.files = changes.files
                 if copying:
-                    copying.thread.join()  # it copies from the staging folder's name: before the swap
+                    copying.wait()  # it copies from the staging folder's name: before the swap
                 swap_in(self.staging, self.out)
                 manifest.folder = folder_identity(self.out)
             except BaseException:
@@ -538,14 +543,18 @@ class RecycleCopy:
         except BaseException as error:  # raised in the build's own thread, by finish()
             self.error = error
 
-    def finish(self) -> None:
+    def wait(self) -> None:
         self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the copy, and raise what stopped it, if anything did."""
+        self.wait()
         if self.error is not None:
             raise self.error
 
     def cancel(self) -> None:
         self.stop.set()
-        self.thread.join()
+        self.wait()
         shutil.rmtree(self.old, ignore_errors=True)
         write_record(self.out)
 
