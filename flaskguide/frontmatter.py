@@ -25,7 +25,7 @@ class FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if key in seen:
-                line = key_node.start_mark.line + 2
+                line = node_line(key_node)
                 raise PageProblem(line, f"duplicate key {key!r}: each key may appear once")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -88,7 +88,7 @@ def parse(meta_text: str, limits: Limits | None = None) -> tuple[dict, dict[str,
         raise PageProblem(2, "front matter nests lists and mappings too deep to read") from None
     finally:
         loader.dispose()
-    return meta, {key.value: key.start_mark.line + 2 for key, _ in node.value}
+    return meta, {key.value: node_line(key) for key, _ in node.value}
 
 
 # What YAML cannot read (it says so without a line), and the line breaks it reads but this file's

@@ -22,12 +22,14 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from logging import Logger
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
 from flask import Flask, Response, g, request, url_for
 from markupsafe import Markup, escape
 
+from .cache import file_sha
 from .errors import SiteError, SourceProblems, template_problem
 from .sources import check_sources, is_ignored, source_files
 
@@ -216,7 +218,7 @@ class PageReader:
         if self.site is None or modification_times(self.folder_times) != self.folder_times:
             return True
         page = self.site.by_url.get(url)
-        return page is not None and file_sha(page.source) != page.source_sha
+        return page is not None and source_sha(page.source) != page.source_sha
 
 
 def modification_times(folders: Iterable[str]) -> dict[str, int]:
@@ -241,10 +243,9 @@ def page_folders(root: str, sources: list[str]) -> set[str]:
     return folders
 
 
-def file_sha(path: str) -> str | None:
+def source_sha(path: str) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return file_sha(Path(path))
     except OSError:  # gone or unreadable: changed, as far as the page read from it is concerned
         return None
 

@@ -76,6 +76,10 @@ def extensions() -> list[Extension]:
     return [extension(**settings) for extension, settings in EXTENSIONS.items()]
 
 
+def new_markdown() -> markdown.Markdown:
+    return markdown.Markdown(extensions=extensions())
+
+
 # Harmless markup an author may write in a page; anything else (script, style, iframe, forms) goes.
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"details", "summary", "kbd", "abbr", "sup", "sub", "mark", "figure"}
 ALLOWED_ATTRIBUTES = {
@@ -114,7 +118,7 @@ class Renderer:
     def __init__(self, trust_html: bool = False, limits: Limits | None = None) -> None:
         self.trust_html = trust_html
         self.limits = limits or DEFAULTS
-        self.markdown = markdown.Markdown(extensions=extensions())
+        self.markdown = new_markdown()
 
     def render(self, text: str) -> Rendered:
         """The page's HTML and table of contents; :class:`RenderProblem` if it cannot be made."""
@@ -123,7 +127,7 @@ class Renderer:
                 converted = self.markdown.reset().convert(text)
         except (RecursionError, MemoryError, RenderTimeout) as error:
             # Stopped midway, the instance may keep a parser state or a stash from this page.
-            self.markdown = markdown.Markdown(extensions=extensions())
+            self.markdown = new_markdown()
             raise self.problem(error) from None
         toc = self.markdown.toc_tokens
         return Rendered(converted if self.trust_html else sanitise(converted), toc)

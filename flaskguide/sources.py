@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import jinja2
 from flask import Flask
@@ -85,13 +84,6 @@ class SourceFiles:
     # order, in which the build cache has always hashed them).
     names: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line each: ``static/x: what is wrong``
-
-    @cached_property
-    def kept(self) -> frozenset[str]:
-        return frozenset(self.names)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.kept
 
 
 def source_files(folder: str | os.PathLike) -> SourceFiles:
