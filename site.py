@@ -39,13 +39,20 @@ DEFAULT_CONFIG = {
     "SITE_LANGUAGE": "en",
     # The public address the site is published at; feeds, sitemaps and canonical links need it.
     "SITE_URL": "http://127.0.0.1:5000/",
+    # The repository's web address, e.g. "https://github.com/you/guide": each page then links
+    # "Edit this page" to {SITE_REPO_URL}/edit/{SITE_REPO_BRANCH}/pages/..., its file's path in
+    # the project, which must be the repository's root. "" shows no link.
+    "SITE_REPO_URL": "",
+    "SITE_REPO_BRANCH": "main",
     "SITE_TRUST_HTML": False,  # True lets raw HTML in pages through unsanitised
     "SITE_SEARCH": True,  # index the built site with Pagefind
     "SITE_RELATIVE": False,  # relative links everywhere, for a site opened from disk
     # Rendered pages and Markdown, stored under hashes of their inputs; None turns the cache off.
     "SITE_CACHE_DIR": str(ROOT / ".cache" / "build"),
-    "SITE_CODE_STYLE_LIGHT": "default",
-    "SITE_CODE_STYLE_DARK": "github-dark",
+    # Pygments styles for code in light and dark (accessible-pygments): one family, so both read
+    # as one site, and every token reaches 4.5:1 on its background (tests/test_markdown.py).
+    "SITE_CODE_STYLE_LIGHT": "github-light-high-contrast",
+    "SITE_CODE_STYLE_DARK": "github-dark-high-contrast",
     "SITE_DRAFTS": False,  # serve shows drafts; build never does
     "SITE_FUTURE": False,  # pages dated after today, built only with --future
     # Listings (the home page, sections, tags) show this many pages per page: /page/2/ and on.

@@ -8,6 +8,7 @@ what it should be (truncated, garbage, a class since renamed) is a miss, never a
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import hashlib
 import importlib.metadata
@@ -330,7 +331,8 @@ def file_sha(path: Path) -> str:
 
 class PageRecords:
     """What the page store keeps between runs: its reading of each page file (front matter and
-    hash, by the file's identity) and each body's rendered Markdown."""
+    hash, by the file's identity), each body's rendered Markdown and the day git last saw each
+    file change (by the commit the history ends at)."""
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
@@ -346,6 +348,21 @@ class PageRecords:
 
     def save_readings(self, root: str, limits: object, readings: dict) -> None:
         self.cache.save("files", self.readings_key(root, limits), readings)
+
+    def commit_dates_key(self, root: str) -> str:
+        # One entry per pages folder, holding the history it was read from: keyed by the commit
+        # itself, the "files" records (never pruned) would gain an entry with every commit.
+        return sha256("commit dates", code_digest(), root)
+
+    def commit_dates(self, root: str, history: tuple) -> dict[str, datetime.date] | None:
+        """The dates stored for ``root`` if they were read from ``history``; None otherwise."""
+        match self.cache.load("files", self.commit_dates_key(root), tuple):
+            case (stored, dict() as dates) if stored == history:
+                return {name: day for name, day in dates.items() if is_day(name, day)}
+        return None
+
+    def save_commit_dates(self, root: str, history: tuple, dates: dict[str, datetime.date]) -> None:
+        self.cache.save("files", self.commit_dates_key(root), (history, dates))
 
     def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None:
         return self.cache.load("markdown", markdown_key(source_sha, trust_html), Rendered)
@@ -390,3 +407,8 @@ def is_reading(value: object) -> bool:
         case ((tuple(), int()), dict(), str()):
             return True
     return False
+
+
+def is_day(name: object, day: object) -> bool:
+    """Whether a stored file date is as git's dates are kept: a file name and a date (not a time)."""
+    return isinstance(name, str) and type(day) is datetime.date

@@ -98,6 +98,13 @@ class Keys:
             self.listings[page.path] = sha256(page.path, meta, summary)
         return self.listings[page.path]
 
+    def provenance(self, page: GuidePage) -> object:
+        """What a page shows from outside its file: its Updated date (its last commit's day, when
+        its front matter has none) and its edit link. Part of every key a page is in, but the
+        menu's (``common``): the menu shows neither, and a commit to a section's page would
+        otherwise re-key the whole site."""
+        return plain([page.updated, page.edit_url], page.source)
+
     def check(self) -> None:
         """Raise every problem met while working out the keys, once all are known; and then
         those of every other page whose Markdown cannot be rendered, so that one run names all."""
@@ -115,7 +122,7 @@ class Keys:
         by its items, a dataclass (a pager) by its fields. Anything else is refused: its HTML
         could not be keyed."""
         if isinstance(value, GuidePage):
-            return ("page", value.path, self.listing(value))
+            return ("page", value.path, self.listing(value), self.provenance(value))
         if isinstance(value, list | tuple):
             return [self.digest(item, view) for item in value]
         if isinstance(value, dict):
@@ -139,8 +146,9 @@ class Keys:
 
     def inputs(self) -> str:
         """Everything any key depends on but the pages' bodies: what every page shows in lists
-        (and so which pages there are), and what every page depends on."""
-        return sha256(self.common, sorted((page.path, self.listing(page)) for page in self.index.pages))
+        and of where it came from (and so which pages there are), and what every page depends on."""
+        pages = sorted((page.path, self.listing(page), self.provenance(page)) for page in self.index.pages)
+        return sha256(self.common, pages)
 
     def bodies(self) -> dict[str, tuple[str, list[str]]]:
         """Each page's source hash, and the URLs whose key it is part of (its own)."""

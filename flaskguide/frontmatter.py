@@ -243,6 +243,7 @@ def check_type(kind: type, wanted: str):
 CHECKS = {
     "title": check_title,
     "date": check_date,
+    "updated": check_date,  # when it last changed, if not its last commit's day (freshness.py)
     "tags": check_tags,
     "order": check_type(int, "a whole number, like 3"),
     "draft": check_type(bool, "true or false"),
@@ -259,7 +260,24 @@ def validate(meta: dict, lines: dict[str, int]) -> list[PageProblem]:
     for key, check in CHECKS.items():
         if key in meta and (message := check(meta[key])):
             problems.append(PageProblem(lines.get(key, 2), f"{key}: {shown(meta[key])} {message}"))
+    if problem := order_problem(meta, lines):
+        problems.append(problem)
     return problems
+
+
+def order_problem(meta: dict, lines: dict[str, int]) -> PageProblem | None:
+    """An ``updated`` before the ``date``: a page cannot change before it is published."""
+    dates = [meta.get(key) for key in ("date", "updated")]
+    if not all(check_date(value) is None for value in dates):
+        return None  # missing, or already reported as not a date
+    published, updated = dates
+    if updated >= published:  # YYYY-MM-DD text sorts as the days do
+        return None
+    return PageProblem(
+        lines.get("updated", 2),
+        f'updated: "{updated}" is before date "{published}", the day the page was published: '
+        "set updated to that day or later, or remove it",
+    )
 
 
 def shown(value: object) -> str:
@@ -281,8 +299,9 @@ def read(data: bytes, limits: Limits | None = None) -> tuple[dict, str]:
     meta, lines = parse(meta_text, limits)
     if problems := validate(meta, lines) + check_page(data, body, limits):
         raise ProblemGroup(problems)
-    if "date" in meta:
-        meta["date"] = datetime.date.fromisoformat(meta["date"])
+    for key in ("date", "updated"):
+        if key in meta:
+            meta[key] = datetime.date.fromisoformat(meta[key])
     return meta, body
 
 

@@ -1,38 +1,50 @@
-"""Markdown to HTML: one reused Markdown instance, headings with ids, raw HTML sanitised."""
+"""Markdown to HTML: one reused Markdown instance, headings with ids, raw HTML sanitised.
+
+The dialect is Python-Markdown's with the extensions MkDocs authors know (:data:`EXTENSIONS`):
+fences with line numbers and titles, callouts (``!!! note``, ``???``, GitHub's ``> [!NOTE]``),
+attribute lists, definition lists, tables, footnotes; :mod:`flaskguide.readers` adds what a
+reader needs of them (labelled callouts, framed tables, row headers, typographic punctuation).
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import markdown
 import nh3
-import pygments.formatters
 import pygments.lexers
-from markdown.extensions import Extension, codehilite
-from markdown.extensions.codehilite import CodeHiliteExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions import Extension
+from markdown.extensions.admonition import AdmonitionExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
+from markdown_callouts.github_callouts import GitHubCalloutsExtension
+from pymdownx import highlight
+from pymdownx.details import DetailsExtension
+from pymdownx.highlight import HighlightExtension
+from pymdownx.superfences import SuperFencesCodeExtension
 
 from .errors import PageProblem
 from .limits import DEFAULTS, Limits, RenderTimeout, over_limit, time_limit
+from .readers import ReadersExtension
 
 
-class HtmlFormatter(pygments.formatters.HtmlFormatter):
-    """Pygments' HTML formatter, working out each style's token classes once, not per code block.
-
-    CodeHilite makes a formatter for every block, and each used to rebuild the same tables.
-    """
+class StylesheetOnce:
+    """A Pygments HTML formatter that works out each style's token classes once, not per code
+    block: the highlighter makes a formatter for every block, and each used to rebuild the same
+    tables (a fifth of the Markdown time of a page of code)."""
 
     tables: ClassVar[dict] = {}
 
     def _create_stylesheet(self) -> None:
-        key = (self.style, self.classprefix)
+        key = (type(self).__name__, self.style, self.classprefix)
         if key not in self.tables:
             super()._create_stylesheet()
             self.tables[key] = (self.ttype2class, self.class2style)
@@ -43,31 +55,77 @@ LEXERS: dict[tuple[str, str], pygments.lexer.Lexer] = {}
 
 
 def cached_lexer(lang: str, **options: object) -> pygments.lexer.Lexer:
-    """Pygments' lexer for ``lang`` with ``options``, made once: CodeHilite asks Pygments for a new
-    one for every code block, and finding a lexer by name costs more than highlighting most blocks.
-    A lexer keeps no state between texts, so one serves every block of its language."""
+    """Pygments' lexer for ``lang`` with ``options``, made once: the highlighter asks Pygments for
+    a new one for every code block, and finding a lexer by name costs more than highlighting most
+    blocks. A lexer keeps no state between texts, so one serves every block of its language."""
     key = (lang, repr(sorted(options.items())))
     if key not in LEXERS:
         LEXERS[key] = pygments.lexers.get_lexer_by_name(lang, **options)  # raises for an unknown one
     return LEXERS[key]
 
 
-codehilite.get_lexer_by_name = cached_lexer  # the name CodeHilite calls: it offers no setting for it
+# pymdownx.highlight offers no setting for either, and looks both names up in its module when it
+# highlights a block: they are replaced there, by subclasses that only add the caching above.
+highlight.get_lexer_by_name = cached_lexer
+for _name in ("BlockHtmlFormatter", "InlineHtmlFormatter"):
+    _formatter = getattr(highlight, _name)
+    if not issubclass(_formatter, StylesheetOnce):  # once, if this module is reloaded
+        setattr(highlight, _name, type(_name, (StylesheetOnce, _formatter), {}))
+
+
+# Block processors that test every block of every page with a regular expression, and the text
+# that any block they take holds: a callout's opening line, or (True) the indent of its body.
+QUICK_TESTS = {"admonition": ("!!!", True), "details": ("???", True), "github-callouts": ("[!", False)}
+QUICK_TESTS["deflist"] = (":", False)
+
+
+class QuickTestsExtension(Extension):
+    """Skip those tests for blocks without the text: a third of what the callouts cost a page."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        indent = " " * md.tab_length
+        for name, (marker, or_indented) in QUICK_TESTS.items():
+            if name not in md.parser.blockprocessors:
+                continue  # an extension left out (bench/extensions.py leaves each out in turn)
+            processor = md.parser.blockprocessors[name]
+            processor.test = quick_test(processor.test, marker, indent if or_indented else None)
+
+
+def quick_test(test: Callable, marker: str, indent: str | None) -> Callable:
+    def quick(parent: object, block: str) -> bool:
+        return (marker in block or (indent is not None and block.startswith(indent))) and test(parent, block)
+
+    return quick
 
 
 # Each extension with its settings. Given by name, Markdown would look the names up among every
 # installed package's entry points: 19 ms, most of the cost of building a Markdown instance.
 EXTENSIONS: dict[type[Extension], dict] = {
-    FencedCodeExtension: {},
-    CodeHiliteExtension: {"css_class": "highlight", "guess_lang": False, "pygments_formatter": HtmlFormatter},
+    # Fences as MkDocs authors write them: ```python linenums="1" hl_lines="2" title="main.py",
+    # and the brace form ```{.python linenums="1"}; nested in lists and callouts too.
+    HighlightExtension: {
+        "css_class": "highlight",
+        "guess_lang": False,
+        "pygments_lang_class": False,
+        # Line numbers as CSS content (data-linenos): never part of the text a reader selects or copies.
+        "linenums_style": "pymdownx-inline",
+    },
+    SuperFencesCodeExtension: {},
     TableExtension: {},
     FootnoteExtension: {},
+    AttrListExtension: {},  # {#id} on headings, {.class} on blocks; before toc, which keeps the id
+    DefListExtension: {},
+    AdmonitionExtension: {},  # !!! note "Title"
+    DetailsExtension: {},  # ??? note "Title": a callout that opens and closes
+    GitHubCalloutsExtension: {},  # > [!NOTE], [!TIP], [!IMPORTANT], [!WARNING], [!CAUTION]
     TocExtension: {
         "permalink": "#",
         "permalink_class": "heading-link",
         "permalink_title": "Link to this section",
     },
     SaneListExtension: {},
+    ReadersExtension: {},
+    QuickTestsExtension: {},  # last: it changes processors the others registered
 }
 
 
@@ -84,6 +142,9 @@ def new_markdown() -> markdown.Markdown:
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"details", "summary", "kbd", "abbr", "sup", "sub", "mark", "figure"}
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
+    # A callout is a note region; a wide table's frame is a labelled region that scrolls by keyboard.
+    "div": {"role", "aria-label", "tabindex"},
+    "span": {"data-linenos"},  # a code line's number, shown by CSS and so never copied with the code
     "a": {"href", "hreflang"},
     "img": {"src", "alt", "width", "height", "loading"},
     "abbr": {"title"},

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from stat import S_ISREG
 from typing import Protocol
+from urllib.parse import quote
 
 from flask import current_app
 from flask_flatpages import FlatPages, Page
 
-from . import frontmatter
+from . import freshness, frontmatter
 from . import tags as tagging
 from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems, shown_name
 from .limits import Limits, size_problem
@@ -90,6 +91,8 @@ class RecordKeeper(Protocol):
     def save_readings(self, root: str, limits: Limits, readings: dict) -> None: ...
     def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None: ...
     def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None: ...
+    def commit_dates(self, root: str, history: tuple) -> dict[str, datetime.date] | None: ...
+    def save_commit_dates(self, root: str, history: tuple, dates: dict[str, datetime.date]) -> None: ...
 
 
 class GuidePages(FlatPages):
@@ -98,6 +101,7 @@ class GuidePages(FlatPages):
     def __init__(self, app=None) -> None:
         self.reserved = ReservedUrls()  # the URL forms the app itself uses: set by the app factory
         self.records: RecordKeeper | None = None  # handed over with the build cache, if there is one
+        self.commit_dates = freshness.CommitDates()  # when git last saw each file change
         self.local = threading.local()
         super().__init__(app)
 
@@ -231,7 +235,16 @@ class GuidePages(FlatPages):
         current = {page.source: known[page.source] for page in pages.values() if page.source in known}
         if self.records and current != before:
             self.records.save_readings(self.root, limits, current)
+        self.annotate(pages.values())
         return pages
+
+    def annotate(self, pages: Iterable[GuidePage]) -> None:
+        """Give each page what its file alone does not say: the day its last commit was made
+        (see :mod:`flaskguide.freshness`) and where the repository's site edits it."""
+        dates = self.commit_dates.of(self.root, self.records)
+        for page in pages:
+            page.commit_date = freshness.date_of(dates, self.root, page.source)
+            page.edit_url = edit_url(page.source)
 
     def describe(self, filename: str, problem: PageProblem) -> str:
         # One line, whatever the page's values hold (a title of two newlines, an escape code).
@@ -370,12 +383,51 @@ def description(page: Page) -> str:
     return page.meta.get("description") or summary(page.html)
 
 
+def edit_url(filename: str) -> str | None:
+    """The repository's page for editing the file ``filename`` (SITE_REPO_URL, on the branch
+    SITE_REPO_BRANCH), or None without a repository or for a file outside the project.
+
+    The file's path is taken from the project's folder: the project is the repository's root.
+    """
+    config = current_app.config
+    repository = config["SITE_REPO_URL"].rstrip("/")
+    if not repository:
+        return None
+    relative = os.path.relpath(filename, current_app.root_path)
+    if relative.split(os.sep)[0] == os.pardir:
+        return None
+    branch = quote(config["SITE_REPO_BRANCH"], safe="/")
+    path = quote(relative.replace(os.sep, "/"), safe="/", errors="surrogateescape")
+    return f"{repository}/edit/{branch}/{path}"
+
+
 class GuidePage(Page):
     """A page: where it is published and how it fits in the site, from its path alone; and its
     Markdown body, read from its file only when something needs it."""
 
     source: str  # the file it was read from
     source_sha: str  # the SHA-256 of that file's bytes
+    # Set by the store at each load (GuidePages.annotate), from outside the file:
+    commit_date: datetime.date | None = None  # the day of the last commit that changed its file
+    edit_url: str | None = None  # where the repository's site edits its file (SITE_REPO_URL)
+
+    @property
+    def updated(self) -> datetime.date | None:
+        """The day it last changed: its front matter's ``updated``, else its last commit's day,
+        else None. A commit before its ``date`` (a page written before it is published) is no
+        update: it was published as that commit left it."""
+        if "updated" in self.meta:
+            return self.meta["updated"]
+        published = self.meta.get("date")
+        if self.commit_date is None or (published and self.commit_date < published):
+            return None
+        return self.commit_date
+
+    @property
+    def last_changed(self) -> datetime.date | None:
+        """The day it last changed, or was published if it never changed since: the feeds' and
+        the sitemap's date."""
+        return self.updated or self.meta.get("date")
 
     @cached_property
     def url(self) -> str:

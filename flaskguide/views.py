@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask_frozen import Freezer
-from pygments.formatters import HtmlFormatter
 
 from . import assets, search
+from .codestyle import code_style_css
 from .pages import LISTING_PAGES, GuidePage, GuidePages, ReservedUrls, SiteIndex, description
 from .tags import Tag, tag_key
 
@@ -183,7 +183,8 @@ def feed_view(dated: list[GuidePage], itself: Route, alternate: Route, tag_name:
     config = current_app.config
     entries = dated[: config["SITE_FEED_LIMIT"]]
     full = config["SITE_FEED_FULL_CONTENT"]
-    updated = entries[0].meta["date"] if entries else None
+    # The feed changed when its newest entry was published or any entry was updated.
+    updated = max((page.last_changed for page in entries), default=None)
     context = {
         "entries": entries,
         "updated": updated,
@@ -365,13 +366,6 @@ def register_code_css(app: Flask) -> str:
         return {"code_css_url": url_for("code_css_file", name=code_css_name)}
 
     return code_css_name
-
-
-def code_style_css(light: str, dark: str) -> str:
-    """Pygments colours for code blocks, the dark set behind prefers-color-scheme."""
-    light_css = HtmlFormatter(style=light).get_style_defs(".highlight")
-    dark_css = HtmlFormatter(style=dark).get_style_defs(".highlight")
-    return f"{light_css}\n@media (prefers-color-scheme: dark) {{\n{dark_css}\n}}\n"
 
 
 def reserved_urls(app: Flask, views: Views) -> ReservedUrls:
