@@ -24,7 +24,7 @@ from slugify import slugify
 from flaskguide import assets, hosting, limits, livereload, relative, views
 from flaskguide.build import Build, BuildReport, terminal_progress
 from flaskguide.cache import Cache, PageRecords
-from flaskguide.check import check_site
+from flaskguide.check import FETCH_TIMEOUT, check_site, fetch_external
 from flaskguide.engine import Progress, Site
 from flaskguide.errors import SiteError, SourceProblems
 from flaskguide.pages import GuidePages, today
@@ -214,19 +214,39 @@ def build(
 
 
 @cli.command()
-@click.option("--external", is_flag=True, help="Also list the external links (never fetched).")
+@click.option("--external", is_flag=True, help="Also list the external links.")
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="Also request every external http(s) link, a few at a time (without it, none is requested).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=FETCH_TIMEOUT,
+    show_default=True,
+    help="With --fetch: seconds to wait for each answer.",
+)
 @SITE_URL_OPTION
 @click.pass_obj
-def check(config: dict, external: bool, site_url: str | None) -> None:
-    """Build into a temporary folder and verify every link, image and fragment."""
+def check(config: dict, external: bool, fetch: bool, timeout: float, site_url: str | None) -> None:
+    """Build into a temporary folder and verify every link, image, fragment, stylesheet and redirect."""
     report = check_site(site_of(create_app(site_config(config, site_url))))
     if external:
-        click.echo(f"{len(report.external)} external links (not fetched):")
+        click.echo(f"{len(report.external)} external links{'' if fetch else ' (not fetched)'}:")
         for line in report.external:
             click.echo(f"  {line}")
+    fetched = ""
+    if fetch:
+        result = fetch_external(report.external_urls, timeout)
+        for line in result.not_verified:
+            click.echo(line)
+        report.problems.extend(result.problems)
+        noun = "URL" if result.checked == 1 else "URLs"
+        fetched = f" and {result.checked} external {noun} ({len(result.not_verified)} not verified)"
     if report.problems:
         raise SourceProblems(report.problems)
-    click.echo(f"Checked {report.pages} pages and {report.links} internal links: no problems.")
+    click.echo(f"Checked {report.pages} pages and {report.links} internal links{fetched}: no problems.")
 
 
 @cli.command()

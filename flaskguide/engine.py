@@ -16,9 +16,10 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from unicodedata import normalize
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jinja2
 from flask import Flask, url_for
@@ -39,6 +40,8 @@ NOT_IN_HTML = {
     "FREEZER_DESTINATION",
     *limits.SETTINGS.values(),
 }
+# What ends a file's name in Markdown: ![x](img/a.png), [y]: ../b.pdf "title", <img src="c.svg">.
+WORD_BREAKS = re.compile(r"""[\s()<>\[\]"'/\\=]+""")
 CHUNK = 8  # URLs per task handed to a worker: small enough to balance, large enough to be cheap
 
 Progress = Callable[[int, int, str], None]
@@ -59,7 +62,7 @@ class Keys:
     """The cache key of each URL, computed without rendering anything."""
 
     def __init__(self, site: Site) -> None:
-        self.app, self.views = site.app, site.views
+        self.app, self.views, self.pages = site.app, site.views, site.pages
         self.index = site.pages.site
         self.adapter = site.app.url_map.bind("localhost")
         self.listings: dict[str, str] = {}
@@ -133,22 +136,47 @@ class Keys:
         """The key of a URL; None for a URL that no view or known file serves."""
         endpoint, args = self.adapter.match(url)
         if endpoint in self.views.FILES:
-            return sha256(self.common, url)
+            return sha256(self.common, url, self.views.file_version(endpoint, args))
         found = self.views.view(endpoint, args)
         if found is None:
             return None
         # A page whose whole body the view shows is keyed by its source: an edit re-keys this URL.
         for page in found.bodies:
             self.urls_of.setdefault(page.path, []).append(url)
-        bodies = sorted((page.path, page.source_sha) for page in found.bodies)
+        bodies = sorted((page.path, page.source_sha, self.assets(page)) for page in found.bodies)
         context = sorted((name, self.digest(value, endpoint)) for name, value in found.context.items())
         return sha256(self.common, url, found.template, found.mimetype, context, bodies)
+
+    @cached_property
+    def files_by_name(self) -> dict[str, list[str]]:
+        """The files beside the pages, by the last part of their URL (``diagram.svg``)."""
+        found: dict[str, list[str]] = {}
+        for url in self.pages.files:
+            found.setdefault(url.rpartition("/")[2], []).append(url)
+        return found
+
+    def assets(self, page: GuidePage) -> list:
+        """The files beside the pages that ``page`` may show (their sizes are in its HTML), with
+        their hashes: each one whose name its text holds, as written or %-escaped. More than it
+        shows, at worst, and so a page is never left showing an image as it was."""
+        if not self.files_by_name:
+            return []
+        body = page.body
+        words = set(WORD_BREAKS.split(body))
+        named = [
+            url
+            for name, urls in self.files_by_name.items()
+            if name in words or quote(name) in words or (WORD_BREAKS.search(name) and name in body)
+            for url in urls
+        ]
+        return sorted((url, self.pages.file_sha(self.pages.files[url])) for url in named)
 
     def inputs(self) -> str:
         """Everything any key depends on but the pages' bodies: what every page shows in lists
         and of where it came from (and so which pages there are), and what every page depends on."""
         pages = sorted((page.path, self.listing(page), self.provenance(page)) for page in self.index.pages)
-        return sha256(self.common, pages)
+        files = sorted((url, self.pages.file_sha(filename)) for url, filename in self.pages.files.items())
+        return sha256(self.common, pages, files)
 
     def bodies(self) -> dict[str, tuple[str, list[str]]]:
         """Each page's source hash, and the URLs whose key it is part of (its own)."""

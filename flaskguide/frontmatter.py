@@ -230,6 +230,30 @@ def check_tags(value: object) -> str | None:
     return None
 
 
+def check_aliases(value: object) -> str | None:
+    """Old URLs of the page, each published as a redirect to it: paths of this site, as
+    ``/old/name/`` (or a file's, ``/2019/post.html``), without the site's base path."""
+    if isinstance(value, list) and value and all(is_alias(alias) for alias in value):
+        return None
+    return (
+        "must be a list of this site's old URL paths, each starting with '/' and ending with '/' "
+        "or a file name, like [/old/name/, /2019/post.html]"
+    )
+
+
+def is_alias(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
+    segments = text.split("/")
+    return (
+        text.startswith("/")
+        and not text.startswith("//")
+        and not set(text) & set("?#\\ \t\n")
+        and not {".", ".."} & set(segments)
+        and (text.endswith("/") or "." in segments[-1])
+    )
+
+
 def check_type(kind: type, wanted: str):
     def check(value: object) -> str | None:
         # bool is an int in Python, but 'order: true' is a mistake.
@@ -249,6 +273,7 @@ CHECKS = {
     "draft": check_type(bool, "true or false"),
     "description": check_type(str, "a string"),
     "menu": check_type(str, "a string"),
+    "aliases": check_aliases,
 }
 
 

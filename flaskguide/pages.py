@@ -114,8 +114,9 @@ class GuidePages(FlatPages):
         """A file's name as an author knows it: relative to the project, e.g. ``pages/why.md``."""
         return shown_name(os.path.relpath(filename, os.path.dirname(self.root)))
 
-    def walk(self, problems: list[str]) -> Iterator[tuple[str, str]]:
-        """Yield ``(page path, file name)`` for every page file, in a stable order."""
+    def walk(self, problems: list[str], files: dict[str, str]) -> Iterator[tuple[str, str]]:
+        """Yield ``(page path, file name)`` for every page file, in a stable order; and put every
+        other file beside the pages (an image, a download) in ``files``, by its URL."""
         extension = self.config("extension")
         root, shown_root = os.path.realpath(self.root), self.display_name(self.root)
         seen_folders = set()
@@ -131,14 +132,19 @@ class GuidePages(FlatPages):
             relative = os.path.relpath(folder, self.root)
             for name in sorted(filenames):
                 filename = os.path.join(folder, name)
-                if is_ignored(name) or not name.endswith(extension):
+                if is_ignored(name):
                     continue
-                if self.refused(filename, link_refusal(filename, root, shown_root), problems):
+                why = link_refusal(filename, root, shown_root) or html_refusal(name)
+                if self.refused(filename, why, problems):
                     continue
-                path = os.path.normpath(os.path.join(relative, name[: -len(extension)]))
                 # One spelling per name: macOS writes names decomposed (NFD), and a host that
                 # matches bytes would not find the composed URL every link uses.
-                yield unicodedata.normalize("NFC", path.replace(os.sep, "/")), filename
+                path = unicodedata.normalize("NFC", os.path.normpath(os.path.join(relative, name)))
+                path = path.replace(os.sep, "/")
+                if name.endswith(extension):
+                    yield path[: -len(extension)], filename
+                else:
+                    files["/" + path] = filename
 
     def refused(self, path: str, why: str | None, problems: list[str]) -> bool:
         """Note why the file or folder at ``path`` may not be used (see :mod:`flaskguide.sources`)."""
@@ -213,13 +219,39 @@ class GuidePages(FlatPages):
             self.__dict__["site"] = SiteIndex(list(self))
         return self.__dict__["site"]
 
+    def file_sha(self, filename: str) -> str | None:
+        """The SHA-256 of a file beside the pages, read again only when the file changed; None
+        for one that cannot be read (gone since the walk)."""
+        try:
+            stat = os.stat(filename)
+        except OSError:
+            return None
+        version = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
+        known = self.__dict__.setdefault("file_shas", {})
+        seen = known.get(filename)
+        if seen is None or not unchanged(seen[0], version):
+            try:
+                with open(filename, "rb") as handle:
+                    sha = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError:
+                return None
+            seen = known[filename] = ((version, time.time_ns()), sha)
+        return seen[1]
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The files beside the pages that are published as they are (images, downloads), by
+        URL: ``pages/guide/diagram.svg`` is ``/guide/diagram.svg``."""
+        _ = self._pages  # read with the pages
+        return self.__dict__["files"]
+
     def load_all(self) -> dict[str, GuidePage]:
         """Read and validate every page file; raise one error listing every problem."""
-        pages, loaded, problems = {}, [], []
+        pages, loaded, problems, files = {}, [], [], {}
         limits = self.limits
         known = self.records.readings(self.root, limits) if self.records else {}
         before = dict(known)
-        for path, filename in self.walk(problems):
+        for path, filename in self.walk(problems, files):
             try:
                 page = self.load_page(path, filename, known, limits)
             except PageProblem as problem:
@@ -229,13 +261,14 @@ class GuidePages(FlatPages):
             else:
                 loaded.append(page)
                 pages[path] = page
-        problems.extend(self.collisions(loaded))  # two spellings of one name are two files, one path
+        problems.extend(self.collisions(loaded, files))  # two spellings of one name are two files, one path
         if problems:
             raise SourceProblems(problems)
         current = {page.source: known[page.source] for page in pages.values() if page.source in known}
         if self.records and current != before:
             self.records.save_readings(self.root, limits, current)
         self.annotate(pages.values())
+        self.__dict__["files"] = files
         return pages
 
     def annotate(self, pages: Iterable[GuidePage]) -> None:
@@ -250,24 +283,30 @@ class GuidePages(FlatPages):
         # One line, whatever the page's values hold (a title of two newlines, an escape code).
         return f"{self.display_name(filename)}:{problem.line}: {shown_name(str(problem))}"
 
-    def collisions(self, pages: Iterable[GuidePage]) -> list[str]:
-        """Pages whose URLs clash with each other (ignoring case) or with a form the site reserves."""
+    def collisions(self, pages: Iterable[GuidePage], files: dict[str, str]) -> list[str]:
+        """Pages and files whose URLs clash with each other (ignoring case) or with a form the
+        site reserves. A file clashes with a page when the page's folder has the file's name
+        (``guide/intro`` beside ``guide/intro.md``, whose page is ``guide/intro/index.html``)."""
         problems, owners, name = [], {}, self.display_name
-        for page in pages:
-            url = page.url.casefold()
-            if taken := self.reserved.problem(page.url):
-                problems.append(f"{name(page.source)}: its URL {shown_name(page.url)} {taken}")
+        pages = list(pages)
+        published = [(page.url, page.url.rstrip("/"), page.source) for page in pages]
+        published += [(url, url, filename) for url, filename in files.items()]
+        published += [(alias, alias.rstrip("/"), page.source) for page in pages for alias in page.aliases]
+        for shown_url, where, source in published:
+            url = (where or "/").casefold()
+            if taken := self.reserved.problem(shown_url):
+                problems.append(f"{name(source)}: its URL {shown_name(shown_url)} {taken}")
             elif url in owners:
-                first, second = name(owners[url]), name(page.source)
+                first, second = name(owners[url]), name(source)
                 if unicodedata.normalize("NFC", first) == unicodedata.normalize("NFC", second):
                     # Two spellings of one name (composed, decomposed) look alike: show which is which.
                     first, second = escaped(first), escaped(second)
                 problems.append(
-                    f"{first} and {second} both publish {shown_name(url)} "
+                    f"{first} and {second} both publish {shown_name(shown_url.casefold())} "
                     "(URLs ignore case and how accents are encoded): rename one"
                 )
             else:
-                owners[url] = page.source
+                owners[url] = source
         return problems
 
     def visible(self, pages: dict[str, GuidePage]) -> dict[str, GuidePage]:
@@ -288,6 +327,16 @@ class GuidePages(FlatPages):
         if reason is None:
             return f"{name}: missing: a site needs a home page; add one (its title, then what the site is)"
         return f"{name}: the home page {reason}, and a site needs a home page to build"
+
+
+def html_refusal(name: str) -> str | None:
+    """Why an HTML file in pages/ is not published: it would reach readers unsanitised."""
+    if name.lower().endswith((".html", ".htm")):
+        return (
+            "is an HTML file, which would be published without the sanitiser every page goes through: "
+            "write the page in Markdown (raw HTML inside it is kept where it is safe)"
+        )
+    return None
 
 
 def escaped(name: str) -> str:
@@ -407,6 +456,7 @@ class GuidePage(Page):
 
     source: str  # the file it was read from
     source_sha: str  # the SHA-256 of that file's bytes
+    references: dict[str, str] = {}  # noqa: RUF012 (read only) each link its HTML shows, and what was written (links.py)
     # Set by the store at each load (GuidePages.annotate), from outside the file:
     commit_date: datetime.date | None = None  # the day of the last commit that changed its file
     edit_url: str | None = None  # where the repository's site edits its file (SITE_REPO_URL)
@@ -428,6 +478,11 @@ class GuidePage(Page):
         """The day it last changed, or was published if it never changed since: the feeds' and
         the sitemap's date."""
         return self.updated or self.meta.get("date")
+
+    @property
+    def aliases(self) -> list[str]:
+        """Its old URLs (``aliases:``), each published as a redirect to it."""
+        return list(dict.fromkeys(self.meta.get("aliases", [])))
 
     @cached_property
     def url(self) -> str:
@@ -496,6 +551,7 @@ class SiteIndex:
         self.pages = sorted(pages, key=sort_key)
         self.by_url = {page.url: page for page in self.pages}
         self.home = self.by_url.get("/")
+        self.aliases = {alias: page for page in self.pages for alias in page.aliases}  # old URL -> page
         self.folders: dict[str, list[GuidePage]] = {}  # a folder's URL -> the pages listed in it
         for page in self.pages:
             if not page.is_home:

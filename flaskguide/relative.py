@@ -11,7 +11,8 @@ import re
 
 from flask import Flask, Response, request
 
-LINK = re.compile(r'(\s(?:href|src|action|data-bundle)=")([^"]*)(")')
+# Every attribute that holds a URL, and a redirect page's refresh (templates/redirect.html).
+LINK = re.compile(r'(\s(?:href|src|action|data-bundle)="|\scontent="0; url=)([^"]*)(")')
 
 
 def relative(url: str, page_dir: str, script_root: str, folder_only: bool = False) -> str:

@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_frozen import Freezer
+from werkzeug.routing import PathConverter
 
-from . import assets, search
+from . import assets, links, search
 from .codestyle import code_style_css
 from .pages import LISTING_PAGES, GuidePage, GuidePages, ReservedUrls, SiteIndex, description
 from .tags import Tag, tag_key
@@ -48,6 +49,7 @@ class Pager:
 ViewFunction = Callable[..., View | None]
 ROUTES: list[tuple[str, str, ViewFunction, dict | None]] = []  # (rule, endpoint, view, defaults)
 PAGED = f"{LISTING_PAGES}/<int:number>/"  # a listing's later pages, below its own URL: /guide/page/2/
+REDIRECTS = "_redirects"  # the file of old URLs that Netlify and Cloudflare Pages read
 
 
 def route(
@@ -112,7 +114,7 @@ def home(site: SiteIndex, number: int) -> View | None:
 def page(site: SiteIndex, path: str, number: int) -> View | None:
     found = site.by_url.get(f"/{path}/")
     if found is None:
-        return None
+        return redirect_view(site, f"/{path}/") if number == 1 else None
     shown = paginate(site.listing(found), number, "page", path=path)
     if shown is None:
         return None
@@ -219,6 +221,25 @@ def sitemap_parts(site: SiteIndex) -> list[list[GuidePage]]:
     return [pages[start : start + limit] for start in range(0, len(pages), limit)] or [[]]
 
 
+def redirect_view(site: SiteIndex, url: str) -> View | None:
+    """The page at an old URL of a page (its ``aliases:``): a redirect to where it is now."""
+    target = site.aliases.get(url)
+    return View("redirect.html", {"target": target, "url": url}) if target else None
+
+
+# An argument, though it has one value: Frozen-Flask publishes every route without one by itself,
+# and a site without aliases publishes no _redirects (see alias_routes).
+@route(f"/<any({REDIRECTS}):name>")
+def redirects_file(site: SiteIndex, name: str) -> View | None:
+    """Every old URL and the page it moved to, for hosts that read a ``_redirects`` file (Netlify,
+    Cloudflare Pages): a real 301 there, where other hosts serve the redirect pages."""
+    if not site.aliases:
+        return None
+    moved = [{"url": url, "target": page} for url, page in sorted(site.aliases.items())]
+    # A name without an extension is written as binary: any other type, and Frozen-Flask warns.
+    return View("redirects.txt", {"moved": moved}, "application/octet-stream")
+
+
 @route("/robots.txt")
 def robots(site: SiteIndex) -> View:
     return View("robots.txt", mimetype="text/plain")
@@ -239,13 +260,26 @@ class Views:
     """The views of one app, over its page store: what the app serves and the engine keys."""
 
     # Endpoints that serve a file, not a view: one from static/ (whose bytes every cache key
-    # covers) or the code stylesheet (named by a hash of its content).
-    FILES = frozenset({"static", "code_css_file"})
+    # covers), the code stylesheet (named by a hash of its content) or a file beside the pages
+    # (keyed by its own bytes: see file_version).
+    FILES = frozenset({"static", "code_css_file", "page_file"})
 
     def __init__(self, pages: GuidePages) -> None:
         self.pages = pages
         self.code_css_name = ""  # set by register()
         self.functions: dict[str, ViewFunction] = {endpoint: view for _, endpoint, view, _ in ROUTES}
+
+    def file_version(self, endpoint: str, args: dict) -> object:
+        """What the key of a file's URL holds besides the URL: a page file's bytes (through its
+        hash), or for an old URL of a page (``/2019/post.html``) where that page is now; nothing
+        for the others, which every key covers."""
+        if endpoint != "page_file":
+            return None
+        url = "/" + args["name"]
+        if url in self.pages.files:
+            return self.pages.file_sha(self.pages.files[url])
+        moved = self.pages.site.aliases.get(url)
+        return moved and ["moved to", moved.path, moved.meta["title"]]
 
     def view(self, endpoint: str, args: dict) -> View | None:
         """What the URL of ``endpoint`` with ``args`` shows; None if it is no page."""
@@ -256,6 +290,21 @@ class Views:
 def page_route(page: GuidePage) -> tuple[str, dict]:
     """The endpoint and arguments of a page's URL: the one place a page meets the routes."""
     return ("home", {}) if page.is_home else ("page", {"path": page.url.strip("/")})
+
+
+class FileConverter(PathConverter):
+    """A file's path: any path that does not end in "/" (those are pages'), matched before
+    ``/<path:path>/`` would answer it with a redirect to ``/guide/diagram.svg/``."""
+
+    regex = r"[^/](?:.*[^/])?"
+    weight = 150  # below the path converter's 200: more specific
+
+
+def page_html(pages: GuidePages, page: GuidePage) -> str:
+    """A page's HTML with its links and images resolved for where it is shown (see
+    :mod:`flaskguide.links`); what they were written as is left on the page, for check."""
+    resolved, page.references = links.resolve(page.html, page, pages.files)
+    return resolved
 
 
 def page_url(page: GuidePage, external: bool = False) -> str:
@@ -298,6 +347,7 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
         return url_for("tag", slug=pages.site.tag_by_key[tag_key(text)].slug)
 
     app.add_template_global(page_url)
+    app.add_template_global(lambda page: page_html(pages, page), "page_html")
     app.add_template_global(description)
     app.add_template_global(tag_url)
     app.add_template_global(pager_numbers)
@@ -306,9 +356,25 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
     def site_context() -> dict:
         return {"menu": pages.site.menu}
 
+    app.url_map.converters["file"] = FileConverter
+
+    @app.route("/<file:name>", endpoint="page_file")
+    def page_file(name: str) -> Response:
+        """A file beside the pages (``pages/guide/diagram.svg`` at ``/guide/diagram.svg``)."""
+        filename = pages.files.get(f"/{name}")
+        if filename is None and (moved := redirect_view(pages.site, f"/{name}")):
+            return Response(render_template(moved.template, **moved.context))
+        if filename is None:
+            if f"/{name}/" in pages.site.by_url:  # /guide: Werkzeug's redirect, had this rule not matched
+                return redirect(page_url(pages.site.by_url[f"/{name}/"]), 308)
+            abort(404)
+        return send_file(filename, conditional=False, etag=False, max_age=None)
+
     code_css_name = views.code_css_name = register_code_css(app)
     freezer.register_generator(lambda: page_routes(pages.site))
     freezer.register_generator(lambda: listing_routes(pages.site))
+    freezer.register_generator(lambda: (("page_file", {"name": url[1:]}) for url in sorted(pages.files)))
+    freezer.register_generator(lambda: alias_routes(pages.site))
     freezer.register_generator(lambda: [("code_css_file", {"name": code_css_name})])
     return views
 
@@ -327,6 +393,14 @@ def page_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:
     for found in site.pages:
         if not found.is_home:
             yield page_route(found)
+
+
+def alias_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:
+    """The routes of every old URL of a page: a folder's (``/old/``) or a file's (``/old.html``)."""
+    for url in sorted(site.aliases):
+        yield ("page", {"path": url.strip("/")}) if url.endswith("/") else ("page_file", {"name": url[1:]})
+    if site.aliases:
+        yield "redirects_file", {"name": REDIRECTS}
 
 
 def listing_routes(site: SiteIndex) -> Iterator[tuple[str, dict]]:
@@ -379,4 +453,5 @@ def reserved_urls(app: Flask, views: Views) -> ReservedUrls:
         if first and not first.startswith("<"):
             owners.setdefault(first, f"the site's own /{first}{slash}")
     owners[views.code_css_name] = f"the site's own /{views.code_css_name}"
+    owners[REDIRECTS] = f"the site's own /{REDIRECTS}, the list of moved pages"
     return ReservedUrls(owners)
