@@ -227,11 +227,21 @@ def build(
     show_default=True,
     help="With --fetch: seconds to wait for each answer.",
 )
+@click.option("--strict", is_flag=True, help="Fail on warnings too (a page without a description).")
 @SITE_URL_OPTION
 @click.pass_obj
-def check(config: dict, external: bool, fetch: bool, timeout: float, site_url: str | None) -> None:
+def check(
+    config: dict, external: bool, fetch: bool, timeout: float, strict: bool, site_url: str | None
+) -> None:
     """Build into a temporary folder and verify every link, image, fragment, stylesheet and redirect."""
     report = check_site(site_of(create_app(site_config(config, site_url))))
+    if strict:
+        report.problems.extend(report.warnings)
+    elif report.warnings:
+        noun = "warning" if len(report.warnings) == 1 else "warnings"
+        click.echo(f"{len(report.warnings)} {noun} (check --strict fails on them):")
+        for line in report.warnings:
+            click.echo(f"  {line}")
     if external:
         click.echo(f"{len(report.external)} external links{'' if fetch else ' (not fetched)'}:")
         for line in report.external:

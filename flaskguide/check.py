@@ -113,6 +113,9 @@ class Report:
     pages: int = 0
     links: int = 0
     problems: list[str] = field(default_factory=list)
+    # What a reader would not miss, but a good site has (a description): listed, and only with
+    # --strict a reason to fail, so a folder of docs brought in as it is can pass.
+    warnings: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # "where: URL", one per link met
     # Each external http(s) URL (without its #fragment), and where it is written, in order.
     external_urls: dict[str, list[str]] = field(default_factory=dict)
@@ -206,12 +209,16 @@ def check_output(site: Site, out: Path) -> Report:
     for page in pages:  # in the order of the files
         if not page.meta.get("description"):
             name = pages.display_name(page.source)
-            report.problems.append(f"{name}:2: no description: add 'description: ...' to the front matter")
+            report.warnings.append(
+                f"{name}:1: no description (lists and search engines show the first paragraph): "
+                "add 'description: ...' to the front matter"
+            )
     sources = pages.site.by_url
     for url in sorted(set(sources) - reachable(built, resolver)):
         report.problems.append(
             f"{pages.display_name(sources[url].source)}: no link leads here from the home page"
         )
+    report.problems = list(dict.fromkeys(report.problems))  # a link written twice on a line: once
     return report
 
 

@@ -54,10 +54,11 @@ def decode(data: bytes) -> str:
 
 
 def split(text: str) -> tuple[str, str]:
-    """Split a page into its front matter and its body."""
+    """Split a page into its front matter and its body. Front matter is optional (as in MkDocs,
+    Hugo and on GitHub): a page that does not start with a ``---`` line is all body."""
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
-        raise PageProblem(1, "no front matter: start the file with a '---' line, then 'title: ...'")
+        return "", text
     for number, line in enumerate(lines[1:], start=1):
         if line.rstrip() == "---":
             return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :])
@@ -213,15 +214,38 @@ def check_title(value: object) -> str | None:
     return None
 
 
+def day_of(value: object) -> datetime.date | None:
+    """The day a front matter date names: ``2024-05-01``, or a date and time as YAML and
+    ISO 8601 write it (``2024-05-01 10:30``, ``2024-05-01T10:30:00+02:00``), its own day."""
+    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace(" ", "T", 1)).date()
+    except ValueError:
+        return None
+
+
 def check_date(value: object) -> str | None:
-    if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
+    if day_of(value) is None:
+        return "is not a valid date (use YYYY-MM-DD, or a date and time such as 2024-05-01 10:30)"
+    return None
+
+
+def check_publication(value: object) -> str | None:
+    """``date``: a date, or the mapping MkDocs' blog writes (``created``, and ``updated``)."""
+    if isinstance(value, dict):
+        if "created" in value and set(value) <= {"created", "updated"} and all(map(day_of, value.values())):
             return None
-    return "is not a valid date (use YYYY-MM-DD)"
+        return "must be a date, or created: and updated: dates (as MkDocs' blog writes them)"
+    return check_date(value)
+
+
+def dates_of(meta: dict) -> tuple[datetime.date | None, datetime.date | None]:
+    """A page's publication and updated days, however its front matter writes them (checked)."""
+    published, updated = meta.get("date"), meta.get("updated")
+    if isinstance(published, dict):
+        published, updated = published["created"], updated or published.get("updated")
+    return day_of(published) if published else None, day_of(updated) if updated else None
 
 
 def check_tags(value: object) -> str | None:
@@ -266,7 +290,7 @@ def check_type(kind: type, wanted: str):
 
 CHECKS = {
     "title": check_title,
-    "date": check_date,
+    "date": check_publication,
     "updated": check_date,  # when it last changed, if not its last commit's day (freshness.py)
     "tags": check_tags,
     "order": check_type(int, "a whole number, like 3"),
@@ -278,10 +302,9 @@ CHECKS = {
 
 
 def validate(meta: dict, lines: dict[str, int]) -> list[PageProblem]:
-    """Every problem in a page's front matter; unknown keys are allowed."""
+    """Every problem in a page's front matter; unknown keys are allowed, and so is a page without
+    a title (it takes its first heading's, or its file name's: see pages.py)."""
     problems = []
-    if "title" not in meta:
-        problems.append(PageProblem(2, "title is missing: add 'title: Your page title' to the front matter"))
     for key, check in CHECKS.items():
         if key in meta and (message := check(meta[key])):
             problems.append(PageProblem(lines.get(key, 2), f"{key}: {shown(meta[key])} {message}"))
@@ -292,14 +315,13 @@ def validate(meta: dict, lines: dict[str, int]) -> list[PageProblem]:
 
 def order_problem(meta: dict, lines: dict[str, int]) -> PageProblem | None:
     """An ``updated`` before the ``date``: a page cannot change before it is published."""
-    dates = [meta.get(key) for key in ("date", "updated")]
-    if not all(check_date(value) is None for value in dates):
+    if check_publication(meta.get("date", "")) or check_date(meta.get("updated", "2000-01-01")):
         return None  # missing, or already reported as not a date
-    published, updated = dates
-    if updated >= published:  # YYYY-MM-DD text sorts as the days do
+    published, updated = dates_of(meta)
+    if published is None or updated is None or updated >= published:
         return None
     return PageProblem(
-        lines.get("updated", 2),
+        lines.get("updated", lines.get("date", 2)),
         f'updated: "{updated}" is before date "{published}", the day the page was published: '
         "set updated to that day or later, or remove it",
     )
@@ -324,9 +346,8 @@ def read(data: bytes, limits: Limits | None = None) -> tuple[dict, str]:
     meta, lines = parse(meta_text, limits)
     if problems := validate(meta, lines) + check_page(data, body, limits):
         raise ProblemGroup(problems)
-    for key in ("date", "updated"):
-        if key in meta:
-            meta[key] = datetime.date.fromisoformat(meta[key])
+    published, updated = dates_of(meta)
+    meta.update({key: day for key, day in (("date", published), ("updated", updated)) if day})
     return meta, body
 
 

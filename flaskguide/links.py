@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote, urlsplit
 import imagesize
 from flask import current_app, request, url_for
 
-from .pages import INDEX, GuidePage, url_of
+from .pages import INDEX, GuidePage, page_path, url_of
 
 ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 IMAGE = re.compile(r"<img\s[^>]*>")
@@ -58,7 +58,7 @@ def source_target(reference: str, page: GuidePage) -> tuple[str, str] | None:
     if path == ".." or path.startswith("../") or path.startswith("/"):
         return None
     if path.endswith(PAGE_EXTENSION):
-        return "page", path[: -len(PAGE_EXTENSION)]
+        return "page", page_path(path, PAGE_EXTENSION)
     return "file", path
 
 

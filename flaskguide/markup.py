@@ -22,6 +22,7 @@ from markdown.extensions.admonition import AdmonitionExtension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.def_list import DefListExtension
 from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.md_in_html import MarkdownInHtmlExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
@@ -124,6 +125,7 @@ EXTENSIONS: dict[type[Extension], dict] = {
         "permalink_title": "Link to this section",
     },
     SaneListExtension: {},
+    MarkdownInHtmlExtension: {},  # <div markdown>, <figure markdown>: Markdown inside, sanitised
     ReadersExtension: {},
     QuickTestsExtension: {},  # last: it changes processors the others registered
 }
@@ -181,11 +183,13 @@ class Renderer:
         self.limits = limits or DEFAULTS
         self.markdown = new_markdown()
 
-    def render(self, text: str) -> Rendered:
-        """The page's HTML and table of contents; :class:`RenderProblem` if it cannot be made."""
+    def render(self, text: str, title: str | None = None) -> Rendered:
+        """The page's HTML and table of contents; :class:`RenderProblem` if it cannot be made.
+        A first heading that repeats ``title`` (which the template shows) is left out."""
         try:
             with time_limit(self.limits.render_seconds):
-                converted = self.markdown.reset().convert(text)
+                self.markdown.reset().page_title = title
+                converted = self.markdown.convert(text)
         except (RecursionError, MemoryError, RenderTimeout) as error:
             # Stopped midway, the instance may keep a parser state or a stash from this page.
             self.markdown = new_markdown()

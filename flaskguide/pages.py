@@ -28,7 +28,7 @@ from urllib.parse import quote
 from flask import current_app
 from flask_flatpages import FlatPages, Page
 
-from . import freshness, frontmatter
+from . import freshness, frontmatter, titles
 from . import tags as tagging
 from .errors import PageProblem, ProblemGroup, SiteError, SourceProblems, shown_name
 from .limits import Limits, size_problem
@@ -37,6 +37,19 @@ from .sources import is_ignored, link_refusal, refusal
 
 INDEX = "index"  # pages/index.md is the home page; pages/guide/index.md is the page of /guide/
 LISTING_PAGES = "page"  # /guide/page/2/: the second page of the listing of /guide/
+
+
+# The names authors give a folder's own page: ours, GitHub's and MkDocs' (README), Hugo's (_index).
+INDEX_NAMES = ("index", "README", "_index")
+
+
+def page_path(file_path: str, extension: str = ".md") -> str:
+    """The page path of a page file, relative to pages/ (``guide/intro.md`` is ``guide/intro``);
+    a folder's own page, by any of :data:`INDEX_NAMES`, is ``guide/index``."""
+    folder, _, name = file_path[: -len(extension)].rpartition("/")
+    if name in INDEX_NAMES:
+        name = INDEX
+    return f"{folder}/{name}" if folder else name
 
 
 def url_of(page_path: str) -> str:
@@ -142,7 +155,7 @@ class GuidePages(FlatPages):
                 path = unicodedata.normalize("NFC", os.path.normpath(os.path.join(relative, name)))
                 path = path.replace(os.sep, "/")
                 if name.endswith(extension):
-                    yield path[: -len(extension)], filename
+                    yield page_path(path, extension), filename
                 else:
                     files["/" + path] = filename
 
@@ -175,7 +188,8 @@ class GuidePages(FlatPages):
         if reading is None or not unchanged(reading[0], version):
             with open(filename, "rb") as handle:
                 data = handle.read()
-            meta = frontmatter.read(data, limits)[0]
+            meta, body = frontmatter.read(data, limits)
+            meta.setdefault("title", titles.derived(body, path))
             reading = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
         # The body is read again when first needed: most builds render few pages, and the
         # worker rendering a page need not carry every other page's text.
@@ -187,17 +201,20 @@ class GuidePages(FlatPages):
 
     def render_markdown(self, page: GuidePage) -> str:
         trust_html = current_app.config["SITE_TRUST_HTML"]
-        rendered = self.records.markdown(page.source_sha, trust_html) if self.records else None
+        # The title decides whether the page's first heading is shown (markup.Renderer.render),
+        # and a title made from the file's name changes with the name: it is part of the key.
+        key = hashlib.sha256(f"{page.source_sha}\0{page.meta['title']}".encode()).hexdigest()
+        rendered = self.records.markdown(key, trust_html) if self.records else None
         if rendered is None:
             # One Markdown instance per thread: serve's threads must not share one mid-page.
             if getattr(self.local, "renderer", None) is None:
                 self.local.renderer = Renderer(trust_html=trust_html, limits=self.limits)
             try:
-                rendered = self.local.renderer.render(page.body)
+                rendered = self.local.renderer.render(page.body, page.meta["title"])
             except PageProblem as problem:  # markup.RenderProblem: too deep, too slow, out of memory
                 raise SourceProblems([self.describe(page.source, problem)]) from None
             if self.records:
-                self.records.save_markdown(page.source_sha, trust_html, rendered)
+                self.records.save_markdown(key, trust_html, rendered)
         page.toc = rendered.toc
         return rendered.html
 

@@ -128,8 +128,26 @@ def add_row_headers(table: etree.Element) -> None:
             row[0].set("scope", "row")
 
 
+class OneTitle(Treeprocessor):
+    """The page's title is its one ``<h1>`` (the template's): a first heading that repeats it
+    is left out, as MkDocs' and GitHub's pages start with one, and any other level-1 heading
+    of the body becomes a level-2 one."""
+
+    def run(self, root: etree.Element) -> None:
+        title = getattr(self.md, "page_title", None)
+        if len(root) and root[0].tag == "h1" and title and same_text(root[0], title):
+            root.remove(root[0])
+        for heading in root.iter("h1"):
+            heading.tag = "h2"
+
+
+def same_text(element: etree.Element, title: str) -> bool:
+    return " ".join("".join(element.itertext()).split()) == " ".join(title.split())
+
+
 class ReadersExtension(Extension):
     def extendMarkdown(self, md) -> None:
+        md.treeprocessors.register(OneTitle(md), "one_title", 7.5)
         # After the inline patterns (20) and attr_list (8), whose {title="..."} must keep its
         # straight quotes; before toc (5), so the contents list shows the same text as the heading.
         md.treeprocessors.register(ReaderBlocks(md), "reader_blocks", 7)

@@ -4,7 +4,7 @@ import os
 import re
 
 import pytest
-from conftest import built_pages, snapshot
+from conftest import built_pages, make_app, snapshot
 
 from flaskguide.build import build_lock
 
@@ -30,17 +30,20 @@ def fails(run_cli, good_build):
     [
         (
             'title: Why\ndate: "2024-13-45"',
-            'pages/bad.md:3: date: "2024-13-45" is not a valid date (use YYYY-MM-DD)',
+            'pages/bad.md:3: date: "2024-13-45" is not a valid date (use YYYY-MM-DD',
         ),
         (
             "title: Why\ndate: 2024-13-45",
-            'pages/bad.md:3: date: "2024-13-45" is not a valid date (use YYYY-MM-DD)',
+            'pages/bad.md:3: date: "2024-13-45" is not a valid date (use YYYY-MM-DD',
         ),
         ("title: Why\ndate: 5 May 2024", 'pages/bad.md:3: date: "5 May 2024" is not a valid date'),
         ("title: ''", 'pages/bad.md:2: title: "" must be a non-empty string'),
         ("title:", "pages/bad.md:2: title: (empty) must be a non-empty string"),
         ("title: [a, b]", "pages/bad.md:2: title: ['a', 'b'] must be a non-empty string"),
-        ("description: no title", "pages/bad.md:2: title is missing"),
+        (
+            "title: T\ndate: {created: 2024-01-02, later: 2024-02-03}",
+            "pages/bad.md:3: date: {'created': '2024-01-02', 'later': '2024-02-03'} must be a date, or created: and updated: dates",
+        ),
         ("title: T\ntags: flask", 'pages/bad.md:3: tags: "flask" must be a list of strings'),
         ("title: T\ntags: [flask, 3]", "pages/bad.md:3: tags: ['flask', 3] must be a list of strings"),
         ("title: T\norder: first", 'pages/bad.md:3: order: "first" must be a whole number'),
@@ -75,9 +78,9 @@ def test_object_tags_never_run(fails, write_page, tmp_path):
 
 def test_every_bad_file_is_reported_in_one_run(fails, write_page):
     write_page("one.md", "title: One\ndate: 2024-02-30")
-    write_page("two.md", "description: none")
+    write_page("two.md", "title: Two\ntags: none")
     write_page("deep/three.md", "title: T\norder: 1.5")
-    output = fails("pages/one.md:3:", "pages/two.md:2:", "pages/deep/three.md:3:")
+    output = fails("pages/one.md:3:", "pages/two.md:3:", "pages/deep/three.md:3:")
     assert "3 problems found" in output
 
 
@@ -86,9 +89,16 @@ def test_several_problems_in_one_file_are_all_reported(fails, write_page):
     fails("pages/bad.md:2: title", "pages/bad.md:3: date", "pages/bad.md:4: tags")
 
 
-def test_missing_front_matter(fails, pages_dir):
-    (pages_dir / "bare.md").write_text("# Just markdown\n", "utf-8")
-    fails("pages/bare.md:1: no front matter")
+def test_a_page_without_front_matter_is_titled_by_its_first_heading(site, pages_dir, tmp_path, write_page):
+    write_page("index.md", "title: Home")
+    (pages_dir / "bare.md").write_text("# Just *markdown*\n\nText.\n", "utf-8")
+    (pages_dir / "no-heading.md").write_text("Only text.\n", "utf-8")
+    out = tmp_path / "out"
+    site.build_site(make_app(site, pages_dir, tmp_path), out)
+    bare = (out / "bare" / "index.html").read_text("utf-8")
+    assert "<title>Just markdown · " in bare
+    assert bare.count("<h1") == 1  # the heading is the title, shown once
+    assert "<title>No heading · " in (out / "no-heading" / "index.html").read_text("utf-8")
 
 
 def test_unclosed_front_matter(fails, pages_dir):

@@ -25,11 +25,11 @@ def test_bad_page_fails_and_keeps_previous_build(site, runner, write_page, pages
     config = {"FLATPAGES_ROOT": str(pages_dir)}
     assert runner.invoke(site.cli, ["build", "--out", str(out)], obj=config).exit_code == 0
     before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
-    write_page("broken.md", "description: no title here")
+    write_page("broken.md", "date: someday")
     write_page("also.md", "title: [unclosed")
     result = runner.invoke(site.cli, ["build", "--out", str(out)], obj=config)
     assert result.exit_code == 1
-    assert "pages/broken.md:2: title is missing" in result.output
+    assert 'pages/broken.md:2: date: "someday" is not a valid date' in result.output
     assert "pages/also.md:2: front matter is not valid YAML" in result.output
     assert "pages/broken.md" in result.output
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before

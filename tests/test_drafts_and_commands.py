@@ -103,9 +103,22 @@ def test_check_lists_broken_link_fragment_image_and_more(run_cli, write_page, tm
     assert "pages/a.md:7: broken link: nothing is published at ../missing/" in result.output
     assert "pages/a.md:9: broken fragment: /b/ has no id 'nowhere' for ../b/#nowhere" in result.output
     assert "pages/a.md:11: broken image: nothing is published at ../static/img/none.png" in result.output
-    assert "pages/b.md:2: no description" in result.output
+    assert "  pages/b.md:1: no description" in result.output  # a warning, listed
     assert "#here" not in result.output and "#there" not in result.output
-    assert "4 problems found" in result.output
+    assert "3 problems found" in result.output
+    strict = run_cli("check", "--strict")
+    assert "4 problems found" in strict.output and "pages/b.md:1: no description" in strict.output
+
+
+def test_a_page_without_a_description_is_a_warning_and_strict_fails_on_it(run_cli, write_page):
+    write_page("index.md", "title: Home\ndescription: Home.", "[b](b/)\n")
+    write_page("b.md", "title: B", "Text.\n")
+    result = run_cli("check")
+    assert result.exit_code == 0
+    assert "1 warning (check --strict fails on them):\n  pages/b.md:1: no description" in result.output
+    assert "no problems" in result.output
+    strict = run_cli("check", "--strict")
+    assert strict.exit_code == 1 and "pages/b.md:1: no description" in strict.output
 
 
 def test_check_finds_pages_no_link_reaches(site, tmp_app, write_page, tmp_path):

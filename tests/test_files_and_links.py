@@ -325,3 +325,26 @@ def test_a_file_symlinked_from_outside_pages_is_refused(bundle, tmp_path, run_cl
     result = run_cli("build", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "pages/guide/leak.txt: is a symlink to" in result.output and "outside pages/" in result.output
+
+
+def test_check_names_a_missing_page_file_and_a_missing_image_with_their_lines(bundle, run_cli, write_page):
+    write_page(
+        "guide/broken.md",
+        "title: Broken\ndescription: Broken.",
+        "Linked from [the guide](index.md).\n\n![Gone](gone.png)\n\nSee [the plan](plan.md#today).\n",
+    )
+    index = bundle / "guide" / "index.md"
+    index.write_text(
+        index.read_text("utf-8") + "\n[Broken](broken.md) and [no such part](intro.md#nowhere)\n", "utf-8"
+    )
+    result = run_cli("check")
+    assert result.exit_code == 1
+    found = result.output.splitlines()
+    assert "pages/guide/broken.md:8: broken image: nothing is published at gone.png" in found
+    assert any(
+        line.startswith("pages/guide/broken.md:10: broken link: no page file guide/plan.md") for line in found
+    )
+    assert any(
+        line.startswith("pages/guide/index.md:9: broken fragment: /guide/intro/ has no id 'nowhere'")
+        for line in found
+    )

@@ -311,13 +311,13 @@ def test_updated_is_read_as_a_date(write_page, tmp_app):
     [
         (
             "title: X\nupdated: 2024-13-45",
-            'pages/x.md:3: updated: "2024-13-45" is not a valid date (use YYYY-MM-DD)',
+            'pages/x.md:3: updated: "2024-13-45" is not a valid date (use YYYY-MM-DD',
         ),
         (
             "title: X\nupdated: 10 January",
-            'pages/x.md:3: updated: "10 January" is not a valid date (use YYYY-MM-DD)',
+            'pages/x.md:3: updated: "10 January" is not a valid date (use YYYY-MM-DD',
         ),
-        ("title: X\nupdated:", "pages/x.md:3: updated: (empty) is not a valid date (use YYYY-MM-DD)"),
+        ("title: X\nupdated:", "pages/x.md:3: updated: (empty) is not a valid date (use YYYY-MM-DD"),
         (
             "title: X\nupdated: 2024-01-01\ndate: 2024-02-01",
             'pages/x.md:3: updated: "2024-01-01" is before date "2024-02-01", the day the page was '
