@@ -211,6 +211,13 @@ def build(
     with terminal_progress() as progress:
         report = build_site(app, out, progress, jobs)
     click.echo(report.summary())
+    if app.config["SITE_URL"] == DEFAULT_CONFIG["SITE_URL"]:
+        click.echo(
+            f"Warning: SITE_URL is still {DEFAULT_CONFIG['SITE_URL']}, serve's own address: canonical links, "
+            "the feeds and the sitemap point there. Before deploying, build with --site-url "
+            "https://your.site/ (or set SITE_URL).",
+            err=True,
+        )
 
 
 @cli.command()

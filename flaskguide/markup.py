@@ -147,7 +147,7 @@ ALLOWED_ATTRIBUTES = {
     # A callout is a note region; a wide table's frame is a labelled region that scrolls by keyboard.
     "div": {"role", "aria-label", "tabindex"},
     "span": {"data-linenos"},  # a code line's number, shown by CSS and so never copied with the code
-    "a": {"href", "hreflang"},
+    "a": {"href", "hreflang", "aria-label"},  # aria-label: the heading links' name (readers.py)
     "img": {"src", "alt", "width", "height", "loading"},
     "abbr": {"title"},
     "details": {"open"},

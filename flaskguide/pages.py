@@ -627,16 +627,22 @@ class SiteIndex:
 
     @cached_property
     def positions(self) -> dict[str, int]:
-        """Each page's place among the pages of its folder."""
-        return {page.path: at for pages in self.folders.values() for at, page in enumerate(pages)}
+        """Each page's place in the reading order (:attr:`published`)."""
+        return {page.path: at for at, page in enumerate(self.published)}
 
     def neighbours(self, page: GuidePage) -> tuple[GuidePage | None, GuidePage | None]:
-        """The previous and next page within the page's own section."""
-        siblings = self.folders.get(page.parent_url, [])
-        at = self.positions.get(page.path)
-        if at is None or at >= len(siblings) or siblings[at] is not page:
+        """The previous and next page in the guide's reading order: the home page, then the
+        tree (each folder's page before the pages inside it), so that "Next" walks the whole
+        guide from the home page to its last page."""
+        order, at = self.published, self.positions.get(page.path)
+        if at is None or order[at] is not page:
             return None, None
-        return (siblings[at - 1] if at > 0 else None, siblings[at + 1] if at + 1 < len(siblings) else None)
+        return (order[at - 1] if at > 0 else None, order[at + 1] if at + 1 < len(order) else None)
+
+    def holds(self, section: GuidePage, page: GuidePage) -> bool:
+        """Whether ``page`` is ``section`` or below its folder: the menu marks the entry a reader
+        is in."""
+        return page is section or (section.is_section and page.url.startswith(section.url))
 
     def section_at(self, url: str | None) -> GuidePage | None:
         """The page that lists the folder at ``url``: its index page (the home page for ``/``)."""

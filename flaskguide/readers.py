@@ -145,8 +145,19 @@ def same_text(element: etree.Element, title: str) -> bool:
     return " ".join("".join(element.itertext()).split()) == " ".join(title.split())
 
 
+class HeadingLinks(Treeprocessor):
+    """The ``#`` link toc puts beside each heading, named for a screen reader by its purpose,
+    not by its one character."""
+
+    def run(self, root: etree.Element) -> None:
+        for link in root.iter("a"):
+            if "heading-link" in classes(link):
+                link.set("aria-label", link.get("title", "Link to this section"))
+
+
 class ReadersExtension(Extension):
     def extendMarkdown(self, md) -> None:
+        md.treeprocessors.register(HeadingLinks(md), "heading_links", 4)  # after toc (5) adds them
         md.treeprocessors.register(OneTitle(md), "one_title", 7.5)
         # After the inline patterns (20) and attr_list (8), whose {title="..."} must keep its
         # straight quotes; before toc (5), so the contents list shows the same text as the heading.

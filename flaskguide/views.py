@@ -107,7 +107,9 @@ def home(site: SiteIndex, number: int) -> View | None:
     pages, pager = shown
     if number > 1:
         return View("listing.html", {"section": site.home, "pages": pages, "pager": pager})
-    return View("index.html", {"page": site.home, "pages": pages, "pager": pager}, bodies=[site.home])
+    following = site.neighbours(site.home)[1]
+    context = {"page": site.home, "pages": pages, "pager": pager, "previous": None, "next": following}
+    return View("index.html", context, bodies=[site.home])
 
 
 @route("/<path:path>/", paged=True)
@@ -351,6 +353,7 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
     app.add_template_global(description)
     app.add_template_global(tag_url)
     app.add_template_global(pager_numbers)
+    app.add_template_global(lambda section, page: pages.site.holds(section, page), "menu_holds")
 
     @app.context_processor
     def site_context() -> dict:

@@ -51,3 +51,14 @@ def test_site_py_runs_by_path_not_as_the_stdlib_module(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out/index.html").is_file()
+
+
+def test_a_build_for_the_local_address_warns_that_links_point_at_it(run_cli, write_page, tmp_path):
+    write_page("index.md", "title: Home")
+    local = run_cli("build", "--no-search", "--out", str(tmp_path / "local"))
+    assert local.exit_code == 0
+    assert "Warning: SITE_URL is still http://127.0.0.1:5000/" in local.stderr
+    deployed = run_cli(
+        "build", "--no-search", "--out", str(tmp_path / "out"), "--site-url", "https://example.org/"
+    )
+    assert deployed.exit_code == 0 and "Warning" not in deployed.output

@@ -235,3 +235,8 @@ def test_a_translucent_highlight_is_blended_until_the_tokens_read():
     comment = codestyle.rgb("#" + style.style_for_token(Comment)["color"])
     assert codestyle.contrast(comment, raw) < codestyle.AA  # Pygments' own tint fails its comments
     assert codestyle.contrast(comment, codestyle.rgb(codestyle.highlighted_line(style))) >= codestyle.AA
+
+
+def test_a_heading_link_is_named_for_what_it_does():
+    [(link, text)] = find(render("## Setup"), "a", class_="heading-link")
+    assert (link["aria-label"], link["href"], text) == ("Link to this section", "#setup", "#")

@@ -115,7 +115,25 @@ def test_menu_and_neighbours_follow_order_then_title(index):
     assert paths(index.menu) == ["about", "guide/index"]
     previous, following = index.neighbours(index.by_url["/guide/b/"])
     assert (previous.path, following.path) == ("guide/a", "guide/deep/index")
-    assert index.neighbours(index.home) == (None, None)
+    assert index.neighbours(index.home) == (None, index.by_url["/about/"])
+
+
+def test_next_walks_the_whole_guide_from_the_home_page_to_its_last_page(index):
+    walked, page = [], index.home
+    while page is not None:
+        walked.append(page.path)
+        page = index.neighbours(page)[1]
+    assert walked == ["index", *paths(index.tree)]
+    assert index.neighbours(index.by_url[url_of(walked[-1])])[1] is None
+    previous = index.neighbours(index.by_url["/guide/"])[0]
+    assert previous.path == "about"  # across folders, not only within one
+
+
+def test_the_menu_marks_the_section_a_page_is_in(index):
+    guide, about = index.by_url["/guide/"], index.by_url["/about/"]
+    assert index.holds(guide, index.by_url["/guide/deep/step/"])
+    assert index.holds(guide, guide) and index.holds(about, about)
+    assert not index.holds(guide, about) and not index.holds(about, index.by_url["/guide/a/"])
 
 
 def test_listings_follow_the_tree_each_folder_after_its_own_page(index):

@@ -233,3 +233,26 @@ def test_build_writes_a_search_index(built):
     assert "<form" in read(built, "about/index.html") and 'action="/guide/search/"' in read(
         built, "about/index.html"
     )
+
+
+def test_previous_and_next_walk_the_guide_and_the_menu_marks_the_section(write_page, tmp_app):
+    write_page("index.md", "title: Home\norder: 0")
+    write_page("first.md", "title: First\norder: 1\nmenu: First")
+    write_page("guide/index.md", "title: Guide\norder: 2")
+    write_page("guide/step.md", "title: Step\norder: 1")
+    write_page("last.md", "title: Last\norder: 3\nmenu: Last")
+    client = tmp_app.test_client()
+
+    def nav(url: str) -> tuple[str | None, str | None, list[str]]:
+        html = client.get(url).get_data(as_text=True)
+        previous = re.search(r'href="([^"]*)" rel="prev"', html)
+        following = re.search(r'href="([^"]*)" rel="next"', html)
+        menu = html[html.index('<nav class="site-nav"') :].split("</nav>", 1)[0]
+        marked = re.findall(r'<a href="([^"]*)" aria-current="(?:page|true)"', menu)
+        return previous and previous[1], following and following[1], marked
+
+    assert nav("/") == (None, "/first/", [])
+    assert nav("/first/") == ("/", "/guide/", ["/first/"])
+    assert nav("/guide/") == ("/first/", "/guide/step/", ["/guide/"])
+    assert nav("/guide/step/") == ("/guide/", "/last/", ["/guide/"])  # its section, marked
+    assert nav("/last/") == ("/guide/step/", None, ["/last/"])
