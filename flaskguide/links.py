@@ -107,7 +107,10 @@ class Resolver:
         return resolved + suffix
 
     def attribute(self, match: re.Match) -> str:
-        written = html.unescape(match[2])
+        value = match[2]
+        if not self.files and not value.startswith("/") and ".md" not in value:
+            return match[0]  # written against the page's URL, as most links are: nothing to resolve
+        written = html.unescape(value)
         resolved = self.url(written)
         if resolved == written:
             return match[0]

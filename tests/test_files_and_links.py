@@ -340,9 +340,9 @@ def test_check_names_a_missing_page_file_and_a_missing_image_with_their_lines(bu
     result = run_cli("check")
     assert result.exit_code == 1
     found = result.output.splitlines()
-    assert "pages/guide/broken.md:8: broken image: nothing is published at gone.png" in found
+    assert "pages/guide/broken.md:7: broken image: nothing is published at gone.png" in found
     assert any(
-        line.startswith("pages/guide/broken.md:10: broken link: no page file guide/plan.md") for line in found
+        line.startswith("pages/guide/broken.md:9: broken link: no page file guide/plan.md") for line in found
     )
     assert any(
         line.startswith("pages/guide/index.md:9: broken fragment: /guide/intro/ has no id 'nowhere'")
