@@ -1,6 +1,7 @@
 """What a reader sees in a page: Markdown features, literal Jinja, and the guide's facts."""
 
 import re
+from html import unescape
 
 import pytest
 from conftest import PROJECT
@@ -41,6 +42,39 @@ FACT_TERMS = [
     "Markdown",
 ]
 
+# What the guide adds for a beginner: a first run, a working structure sample, the everyday tools,
+# and the caveats of older tutorials. Each must be taught by a page too.
+GUIDE_TERMS = [
+    "virtual environment",
+    "python3 -m venv .venv",
+    ".venv\\Scripts\\activate",
+    "externally-managed-environment",
+    "flask --app hello run --debug",
+    "flask --app main run --debug",
+    "http://127.0.0.1:5000/",
+    "Ctrl",
+    "404",
+    '{% extends "base.html" %}',
+    "{% block content %}",
+    "escape(name)",
+    "request.form",
+    "redirect(url_for(",
+    "abort(404)",
+    "JSON",
+    "WSGI server",
+    "Gunicorn",
+    "Waitress",
+    "reverse proxy",
+    "FLASK_ENV",
+    "Flask 2.3",
+    "Heroku",
+    "November 2022",
+    "flaskguide/",
+]
+
+PAGES = PROJECT / "pages"
+OFFICIAL_TUTORIAL = "https://flask.palletsprojects.com/en/stable/tutorial/"
+
 
 def seed_urls():
     return re.findall(r"https?://\S+", SEED.split("## 4.")[1])
@@ -59,9 +93,18 @@ def built_text(app, site, tmp_path):
     return "\n".join(html.split("<main", 1)[1].split("</main>", 1)[0] for html in pages if "<main" in html)
 
 
+def page_text(html: str) -> str:
+    """The text of some HTML, its entities decoded and its spaces collapsed."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def main_of(html: str) -> str:
+    return html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
 def test_site_carries_every_fact(built_text):
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", built_text))
-    missing = [term for term in FACT_TERMS if term.lower() not in text.lower()]
+    text = page_text(built_text)
+    missing = [term for term in FACT_TERMS + GUIDE_TERMS if term.lower() not in text.lower()]
     assert missing == []
 
 
@@ -112,7 +155,8 @@ def test_markdown_features(tmp_app, write_page):
         """,
     )
     html = tmp_app.test_client().get("/features/").get_data(as_text=True)
-    assert '<h2 id="a-heading">A heading<a class="heading-link" href="#a-heading"' in html
+    heading = re.search(r'<h2 id="a-heading">A heading(<a [^>]*>)#</a></h2>', html)
+    assert heading and 'class="heading-link"' in heading[1] and 'href="#a-heading"' in heading[1]
     assert "<table>" in html and "<td>1</td>" in html
     assert 'class="footnote"' in html and "The footnote." in html
     assert '<div class="highlight"><pre>' in html
@@ -138,3 +182,72 @@ def test_every_page_has_a_description(site, app):
     with app.app_context():
         missing = [page.path for page in pages if not page.meta.get("description")]
     assert missing == []
+
+
+# --- The guide's own pages ---------------------------------------------------------------------
+
+
+def test_home_page_invites_the_reader_in_and_links_every_topic(client):
+    html = main_of(client.get("/").get_data(as_text=True))
+    assert re.search(r'Start with: <a href="what-is-flask/">What is Flask\?</a>', html)
+    for url in ("what-is-flask/", "first-app/", "why-flask/", "structure/", "in-practice/", "resources/",
+                "structure/this-site/"):  # fmt: skip
+        assert f'href="{url}"' in html, url
+
+
+def test_first_app_page_runs_an_app_from_an_empty_folder(client):
+    html = client.get("/first-app/").get_data(as_text=True)
+    text = page_text(main_of(html))
+    for step in ("python3 -m venv .venv", ". .venv/bin/activate", "python -m pip install flask",
+                 '<span class="filename">hello.py</span>', "flask --app hello run --debug", "http://127.0.0.1:5000/", "Ctrl"):  # fmt: skip
+        assert step in text or step in html, step
+    assert (
+        text.index("python3 -m venv") < text.index("pip install flask") < text.index("flask --app hello run")
+    )
+
+
+def test_pages_show_no_python_that_is_not_a_sample_file():
+    """Every Python block is a file of its page's sample app: captioned with its name."""
+    untitled = [
+        f"{path.relative_to(PAGES)}:{number}"
+        for path in sorted(PAGES.rglob("*.md"))
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if re.match(r"^\s*(```|~~~)\s*\{?\.?(python|py)\b", line) and "title=" not in line
+    ]
+    assert untitled == []
+
+
+def test_structure_page_shows_every_file_its_sample_needs(client):
+    html = client.get("/structure/").get_data(as_text=True)
+    for name in ("main.py", "templates/base.html", "templates/home.html", "static/style.css"):
+        assert f'<span class="filename">{name}</span>' in html, name
+    text = page_text(main_of(html))
+    assert '{% extends "base.html" %}' in text and "flask --app main run --debug" in text
+
+
+def test_worked_example_shows_the_real_tree(client):
+    text = page_text(main_of(client.get("/structure/this-site/").get_data(as_text=True)))
+    modules = sorted(path.name for path in (PROJECT / "flaskguide").glob("*.py"))
+    missing = [name for name in modules if name not in text]
+    assert missing == [], "pages/structure/this-site.md leaves out modules of flaskguide/"
+    for name in ("site.py", "flaskguide/", "pages/", "templates/", "static/", "tests/", "bench/", ".github/",
+                 "pyproject.toml"):  # fmt: skip
+        assert name in text, name
+    assert "all of the python lives" not in text.lower()
+
+
+def test_resources_put_the_official_tutorial_first_and_say_what_is_dated(client):
+    html = main_of(client.get("/resources/").get_data(as_text=True))
+    first = html.index(f'href="{OFFICIAL_TUTORIAL}"')
+    assert all(first < html.index(f'href="{url}"') for url in seed_urls())
+    warnings = re.findall(r'<div class="admonition warning"[^>]*>(.*?)</div>', html, re.S)
+    assert any("FLASK_ENV" in warning and "2.3" in warning and "--debug" in warning for warning in warnings)
+    assert any("Heroku" in warning and "November 2022" in warning for warning in warnings)
+    text = page_text(html)
+    for kind in (
+        "Video, on YouTube",
+        "Article, on freeCodeCamp",
+        "Article, on Medium",
+        "Collection, on Real Python",
+    ):
+        assert kind in text, kind

@@ -156,10 +156,10 @@ def test_read_refuses_a_file_too_big_before_decoding_it():
 
 def test_read_reports_front_matter_and_body_problems_at_once():
     with pytest.raises(ProblemGroup) as info:
-        frontmatter.read(b"---\ndescription: D\n---\n> > > > x\n", NESTING)
+        frontmatter.read(b"---\ndescription: D\ndate: soon\n---\n> > > > x\n", NESTING)
     assert [(problem.line, str(problem)[:20]) for problem in info.value.problems] == [
-        (2, "title is missing: ad"),
-        (4, "lists and block quot"),
+        (3, 'date: "soon" is not '),
+        (5, "lists and block quot"),
     ]
 
 
