@@ -332,7 +332,7 @@ class Build:
         cache, pages = self.cache, self.site.pages
         trust_html = self.app.config["SITE_TRUST_HTML"]
         with self.app.app_context():
-            cache.prune("markdown", {markdown_key(page.source_sha, trust_html) for page in pages})
+            cache.prune("markdown", {markdown_key(page.rendering_source, trust_html) for page in pages})
         if previous is not None and previous.plan.inputs == plan.inputs:
             cache.remove("responses", set(previous.plan.keys.values()) - used - {None})
             cache.remove("search", previous.bundles - used)

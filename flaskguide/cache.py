@@ -364,17 +364,18 @@ class PageRecords:
     def save_commit_dates(self, root: str, history: tuple, dates: dict[str, datetime.date]) -> None:
         self.cache.save("files", self.commit_dates_key(root), (history, dates))
 
-    def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None:
-        return self.cache.load("markdown", markdown_key(source_sha, trust_html), Rendered)
+    def markdown(self, source: str, trust_html: bool) -> Rendered | None:
+        return self.cache.load("markdown", markdown_key(source, trust_html), Rendered)
 
-    def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None:
-        self.cache.save("markdown", markdown_key(source_sha, trust_html), rendered)
+    def save_markdown(self, source: str, trust_html: bool, rendered: Rendered) -> None:
+        self.cache.save("markdown", markdown_key(source, trust_html), rendered)
 
 
-def markdown_key(source_sha: str, trust_html: bool) -> str:
-    """Rendered Markdown is stored under a hash of the file and of everything rendering it."""
+def markdown_key(source: str, trust_html: bool) -> str:
+    """Rendered Markdown is stored under a hash of what it is made from (the page's
+    ``rendering_source``: its file's hash and its title) and of everything rendering it."""
     # The whole file's hash stands for the body's: no need to read the file to know it.
-    return sha256(code_digest(), trust_html, source_sha)
+    return sha256(code_digest(), trust_html, source)
 
 
 def well_formed(record: object) -> bool:

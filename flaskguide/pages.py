@@ -102,8 +102,8 @@ class RecordKeeper(Protocol):
 
     def readings(self, root: str, limits: Limits) -> dict: ...
     def save_readings(self, root: str, limits: Limits, readings: dict) -> None: ...
-    def markdown(self, source_sha: str, trust_html: bool) -> Rendered | None: ...
-    def save_markdown(self, source_sha: str, trust_html: bool, rendered: Rendered) -> None: ...
+    def markdown(self, source: str, trust_html: bool) -> Rendered | None: ...
+    def save_markdown(self, source: str, trust_html: bool, rendered: Rendered) -> None: ...
     def commit_dates(self, root: str, history: tuple) -> dict[str, datetime.date] | None: ...
     def save_commit_dates(self, root: str, history: tuple, dates: dict[str, datetime.date]) -> None: ...
 
@@ -201,9 +201,7 @@ class GuidePages(FlatPages):
 
     def render_markdown(self, page: GuidePage) -> str:
         trust_html = current_app.config["SITE_TRUST_HTML"]
-        # The title decides whether the page's first heading is shown (markup.Renderer.render),
-        # and a title made from the file's name changes with the name: it is part of the key.
-        key = hashlib.sha256(f"{page.source_sha}\0{page.meta['title']}".encode()).hexdigest()
+        key = page.rendering_source
         rendered = self.records.markdown(key, trust_html) if self.records else None
         if rendered is None:
             # One Markdown instance per thread: serve's threads must not share one mid-page.
@@ -489,6 +487,13 @@ class GuidePage(Page):
         if self.commit_date is None or (published and self.commit_date < published):
             return None
         return self.commit_date
+
+    @property
+    def rendering_source(self) -> str:
+        """What its rendered Markdown is made from, as a hash: its file, and its title, which
+        decides whether its first heading is shown (markup.Renderer.render). A title made from
+        the file's name changes with the name, the file's bytes staying the same."""
+        return hashlib.sha256(f"{self.source_sha}\0{self.meta['title']}".encode()).hexdigest()
 
     @property
     def last_changed(self) -> datetime.date | None:

@@ -36,14 +36,14 @@ def read(out, path):
     return (out / path).read_text("utf-8")
 
 
-def test_previous_and_next_within_a_section(built):
+def test_previous_and_next_in_reading_order(built):
     html = read(built, "guide/b/index.html")
     assert (
         '<a class="pager-previous" href="/guide/guide/a/" rel="prev"><span>Previous</span> Step A</a>' in html
     )
     assert '<a class="pager-next" href="/guide/guide/c/" rel="next"><span>Next</span> Step C</a>' in html
-    first = read(built, "guide/a/index.html")
-    assert 'rel="prev"' not in first and 'rel="next"' in first
+    first = read(built, "guide/a/index.html")  # the first of its section: before it, the section's page
+    assert '<a class="pager-previous" href="/guide/guide/" rel="prev">' in first and 'rel="next"' in first
 
 
 def test_breadcrumbs_for_nested_pages(built):
@@ -63,7 +63,7 @@ def test_table_of_contents_on_long_pages_only(site, write_page, tmp_app):
     html = client.get("/long/").get_data(as_text=True)
     toc = html.split('<nav class="toc"')[1].split("</nav>")[0]
     assert re.findall(r'href="(#[^"]+)"', toc) == ["#one", "#two", "#two-and-a-half", "#three"]
-    assert '<h2 id="two">Two<a class="heading-link" href="#two"' in html
+    assert '<h2 id="two">Two<a aria-label="Link to this section" class="heading-link" href="#two"' in html
     assert 'class="toc"' not in client.get("/short/").get_data(as_text=True)
 
 
