@@ -37,6 +37,9 @@ DEFAULT_CONFIG = {
     "SITE_DESCRIPTION": "A short guide to Flask, the lightweight Python web framework.",
     "SITE_AUTHOR": "The Flask, briefly authors",
     "SITE_LANGUAGE": "en",
+    # The picture a link to the site shows where it is shared (og:image), a path in static/; a
+    # page's own image: (beside it, or in static/) replaces it. 1200x630, as Open Graph suggests.
+    "SITE_IMAGE": "img/social.png",
     # The public address the site is published at; feeds, sitemaps and canonical links need it.
     "SITE_URL": "http://127.0.0.1:5000/",
     # The repository's web address, e.g. "https://github.com/you/guide": each page then links

@@ -297,7 +297,7 @@ class Fingerprints:
             data = self.read(name) if versions[name] is not None else None
             if data is None:
                 continue
-            texts[name] = data.decode("utf-8", "surrogateescape")
+            texts[name] = without_comments(data.decode("utf-8", "surrogateescape"))
             graph[name] = {
                 target for target in self.stylesheet_targets(texts[name], name) if self.version(target)
             }
@@ -313,6 +313,13 @@ class Fingerprints:
         that changes, must change the stylesheet too."""
         targets = (static_target(ref.url, stylesheet, self.prefixes) for ref in css_references(css))
         return {target: self.version(target) for target in targets if target is not None}
+
+
+def without_comments(css: str) -> str:
+    """``css`` without its comments, each left as the line breaks it held: readers are sent
+    the rules alone (about a tenth of site.css, gzipped), and every rule keeps its source line,
+    which ``check`` names."""
+    return CSS_TOKEN.sub(lambda token: "\n" * token[0].count("\n") if token["comment"] else token[0], css)
 
 
 def encoded(css: str) -> bytes:

@@ -14,6 +14,8 @@ from pygments.style import StyleMeta
 from pygments.styles import get_style_by_name
 from pygments.token import Comment, Text, Token
 
+from .assets import without_comments
+
 AA = 4.5  # WCAG 2's contrast for body text
 
 
@@ -92,5 +94,7 @@ def style_css(name: str) -> str:
 
 
 def code_style_css(light: str, dark: str) -> str:
-    """Pygments colours for code blocks, the dark set behind prefers-color-scheme."""
-    return f"{style_css(light)}\n@media (prefers-color-scheme: dark) {{\n{style_css(dark)}\n}}\n"
+    """Pygments colours for code blocks, the dark set behind prefers-color-scheme; without the
+    comment Pygments writes after each rule (the token's name): 40 % of the file, gzipped."""
+    css = f"{style_css(light)}\n@media (prefers-color-scheme: dark) {{\n{style_css(dark)}\n}}\n"
+    return without_comments(css)

@@ -161,7 +161,7 @@ class Keys:
         shows, at worst, and so a page is never left showing an image as it was."""
         if not self.files_by_name:
             return []
-        body = page.body
+        body = page.body + "\n" + str(page.meta.get("image", ""))  # image: links a file too
         words = set(WORD_BREAKS.split(body))
         named = [
             url

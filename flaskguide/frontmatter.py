@@ -288,6 +288,14 @@ def check_type(kind: type, wanted: str):
     return check
 
 
+def check_image(value: object) -> str | None:
+    """The picture a link to the page shows (og:image): a file beside the page or a path in
+    static/, resolved to an absolute URL by :mod:`flaskguide.views` (``page_image``)."""
+    if not isinstance(value, str) or not value.strip():
+        return "must be a non-empty string: a file beside the page or a path in static/, like img/cover.png"
+    return None
+
+
 CHECKS = {
     "title": check_title,
     "date": check_publication,
@@ -298,6 +306,7 @@ CHECKS = {
     "description": check_type(str, "a string"),
     "menu": check_type(str, "a string"),
     "aliases": check_aliases,
+    "image": check_image,
 }
 
 

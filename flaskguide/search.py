@@ -32,7 +32,10 @@ from .errors import SearchError
 BUNDLES = "pagefind"
 SECTION_SIZE = 100  # a top-level folder with this many pages or more gets a bundle of its own
 MARKER = b"data-pagefind-body"  # only pages that mark their body are searchable
-CONFIG = {"exclude_selectors": [".heading-link"]}  # "#" anchors would show in excerpts
+# Left out of the index, and so of every excerpt: the "#" beside each heading, footnote numbers
+# and their return arrows, and code blocks (a line of code reads badly as an excerpt; `inline code`
+# in the text stays searchable).
+CONFIG = {"exclude_selectors": [".heading-link", ".footnote-ref", ".footnote-backref", "div.highlight"]}
 # Pagefind holds about 0.3 MB for each page it indexes: its processes never hold more pages than
 # this at once, so a 10,000-page build stays well under 400 MB whatever --jobs says.
 BUNDLE_LIMIT = 800

@@ -348,7 +348,20 @@ def register(app: Flask, pages: GuidePages, freezer: Freezer) -> Views:
         """The URL of the page listing a tag, from the tag as a page spells it."""
         return url_for("tag", slug=pages.site.tag_by_key[tag_key(text)].slug)
 
+    def page_image(page: GuidePage | None) -> str:
+        """The absolute URL of the picture a link to ``page`` shows (og:image): its ``image:``, a
+        file beside it (read from its folder, as its links are) or else a path in static/; for a
+        page without one, and for the site's own pages (None), ``SITE_IMAGE`` in static/."""
+        written = page.meta.get("image") if page is not None else None
+        if not written:
+            return url_for("static", filename=current_app.config["SITE_IMAGE"], _external=True)
+        target = links.source_target(written, page)
+        if target is not None and target[0] == "file" and f"/{target[1]}" in pages.files:
+            return url_for("page_file", name=target[1], _external=True)
+        return url_for("static", filename=written.lstrip("/").removeprefix("static/"), _external=True)
+
     app.add_template_global(page_url)
+    app.add_template_global(page_image)
     app.add_template_global(lambda page: page_html(pages, page), "page_html")
     app.add_template_global(description)
     app.add_template_global(tag_url)

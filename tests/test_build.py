@@ -37,12 +37,19 @@ def resolves(out: Path, url_path: str) -> bool:
     return (target / "index.html").is_file() if url_path.endswith("/") else target.is_file()
 
 
-def fingerprinted(path: Path) -> str:
-    """Where a static file is published: its name carries the start of its SHA-256."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
-    relative = path.relative_to(PROJECT).as_posix()
-    stem, suffix = relative.rsplit(".", 1)
-    return f"{stem}.{digest}.{suffix}"
+def fingerprinted(path: Path, out: Path) -> str:
+    """Where a static file is published: its name carries the start of the SHA-256 of the bytes
+    published (a stylesheet's are its own, rewritten: references by hashed names, no comments)."""
+    stem, suffix = path.relative_to(PROJECT).as_posix().rsplit(".", 1)
+    [published] = [
+        found
+        for found in out.glob(f"{stem}.*.{suffix}")
+        if re.fullmatch(r"[0-9a-f]{8}", found.name.split(".")[-2])
+    ]
+    assert published.name.split(".")[-2] == hashlib.sha256(published.read_bytes()).hexdigest()[:8]
+    if suffix != "css":
+        assert published.read_bytes() == path.read_bytes()
+    return published.relative_to(out).as_posix()
 
 
 @pytest.mark.search
@@ -52,7 +59,9 @@ def test_freeze_writes_exactly_the_site(site, tmp_app, write_page, tmp_path):
     write_page("guide/index.md", "title: Guide")
     write_page("guide/deep/step.md", "title: A deep step")
     site.build_site(tmp_app, tmp_path / "out")
-    static = {fingerprinted(path) for path in (PROJECT / "static").rglob("*") if path.is_file()}
+    static = {
+        fingerprinted(path, tmp_path / "out") for path in (PROJECT / "static").rglob("*") if path.is_file()
+    }
     files = built_files(tmp_path / "out")
     # Pagefind names its index files by content hash; its entry point has a fixed name.
     assert {"pagefind/bundles.json", "pagefind/site/pagefind.js"} <= files

@@ -15,6 +15,7 @@ from flaskguide.assets import (
     hashed_static_name,
     rewrite_css,
     static_target,
+    without_comments,
 )
 
 NAMES = {"img/x.svg": "img/x.1a2b3c4d.svg", "css/b.css": "css/b.5e6f7a8b.css", "a b.png": "a b.0f0f0f0f.png"}
@@ -221,3 +222,17 @@ def test_the_plain_name_of_a_static_file_gives_its_hashed_name(site, static, pag
         assert hashed_static_name(".hidden.svg") is None
         assert hashed_static_name("../site.py") is None
     assert hashed_static_name("css/extra.css", app) == fingerprints_of(app).hashed("css/extra.css")
+
+
+@pytest.mark.parametrize(
+    ("css", "published"),
+    [
+        ("a { color: red; } /* why */", "a { color: red; } "),
+        ("/* one\ntwo */\nb {}", "\n\nb {}"),  # each rule keeps its line, which check names
+        ('a { background: url("/*not*/x.png") }', 'a { background: url("/*not*/x.png") }'),
+        ('a::before { content: "/* text */" }', 'a::before { content: "/* text */" }'),
+        ("a {} /* never closed", "a {} "),
+    ],
+)
+def test_comments_are_not_published_and_lines_stay(css, published):
+    assert without_comments(css) == published

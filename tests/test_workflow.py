@@ -266,3 +266,15 @@ def test_the_weekly_check_never_waits_in_the_deploys_group(workflow):
     assert groups["push"] == groups["workflow_dispatch"] == "pages-deploy"
     assert groups["pull_request"] == "pages-" + EVENTS["pull_request"]
     assert groups["schedule"] not in {groups[event] for event in EVENTS if event != "schedule"}
+
+
+def test_screenshots_are_uploaded_even_when_the_tests_fail(steps):
+    """The browser tests save every page's screenshots into $SCREENSHOTS; the folder is uploaded
+    after them, whatever they gave, and git ignores it."""
+    (test,) = steps_running(steps, readme_test_command())
+    folder = test["env"]["SCREENSHOTS"].strip("/")
+    (upload,) = steps_using(steps, "actions/upload-artifact")
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"].strip("/") == folder
+    assert steps.index(test) < steps.index(upload)
+    assert f"/{folder}/" in (PROJECT / ".gitignore").read_text("utf-8").splitlines()

@@ -11,7 +11,8 @@
   const region = document.getElementById("search-results");
   const status = document.getElementById("search-status");
   const query = new URLSearchParams(location.search).get("q") || "";
-  const box = document.getElementById("search-box");
+  // The page's own box (templates/search.html) shows what was searched for, ready to be changed.
+  const box = document.getElementById("search-query");
   if (box) box.value = query;
 
   // An element with attributes and children; strings become text nodes, never markup.
@@ -88,7 +89,7 @@
 
   async function run() {
     if (!query.trim()) {
-      status.textContent = "Type a word in the search box above.";
+      status.textContent = "Type a word in the search box.";
       return;
     }
     status.textContent = "Searching…";
@@ -96,7 +97,10 @@
     const matches = (await pagefind.search(query)).results;
     const quoted = `“${query}”`;
     if (!matches.length) {
-      status.textContent = `No page mentions ${quoted}.`;
+      // The guide's sections instead, listed by the template and hidden until now.
+      const sections = document.getElementById("search-none");
+      status.textContent = `No page mentions ${quoted}.${sections ? " Try another word, or a section of the guide." : ""}`;
+      if (sections) sections.hidden = false;
       return;
     }
     const list = element("ol", { class: "page-list search-list" });
