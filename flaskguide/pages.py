@@ -189,7 +189,8 @@ class GuidePages(FlatPages):
             with open(filename, "rb") as handle:
                 data = handle.read()
             meta, body = frontmatter.read(data, limits)
-            meta.setdefault("title", titles.derived(body, path))
+            if "title" not in meta:  # not setdefault: working a title out reads the whole body
+                meta["title"] = titles.derived(body, path)
             reading = known[filename] = ((version, time.time_ns()), meta, hashlib.sha256(data).hexdigest())
         # The body is read again when first needed: most builds render few pages, and the
         # worker rendering a page need not carry every other page's text.

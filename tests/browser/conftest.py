@@ -121,3 +121,21 @@ def page_paths(out: Path) -> list[str]:
         if not relative.startswith("pagefind/"):
             paths.append(relative.removesuffix("index.html"))
     return paths
+
+
+@pytest.fixture
+def tab(playwright_browser):
+    """A fresh tab (options as for a browser context) that fails the test on any page error."""
+    contexts, errors = [], []
+
+    def make(**options):
+        context = playwright_browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(error))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert errors == []

@@ -26,24 +26,6 @@ STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
 FIRST_PARAGRAPH = "article.page > p:not(.page-date, .draft-note)"
 
 
-@pytest.fixture
-def tab(playwright_browser):
-    """A fresh tab (options as for a browser context) that fails the test on any page error."""
-    contexts, errors = [], []
-
-    def make(**options):
-        context = playwright_browser.new_context(**options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(error))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert errors == []
-
-
 def html_of(out, path: str) -> str:
     """The built HTML of the page at URL path ``path`` (as page_paths gives it)."""
     return (out / path if path.endswith(".html") else out / path / "index.html").read_text("utf-8")

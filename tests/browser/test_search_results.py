@@ -61,24 +61,6 @@ def sites(tmp_path_factory):
         yield (base, work / "site"), (served + "rel/", work / "served" / "rel")
 
 
-@pytest.fixture
-def tab(playwright_browser):
-    """A fresh tab (options as for a browser context) that fails the test on any page error."""
-    contexts, errors = [], []
-
-    def make(**options):
-        context = playwright_browser.new_context(**options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(error))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert errors == []
-
-
 def search(page, url: str, word: str = WORD) -> None:
     page.goto(f"{url}search/?q={word}")
     page.wait_for_selector(".search-result", timeout=15_000)
