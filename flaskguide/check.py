@@ -26,6 +26,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from urllib.request import Request, urlopen
 
+from . import links
 from .assets import css_references, fingerprints_of
 from .build import Build
 from .engine import Site
@@ -257,7 +258,7 @@ def check_links(
         if problem is None or link in file.parser.redirects:  # a redirect's own target: named as one
             continue
         written = file.written(link)
-        page_file = written_page_file(file, written, pages_root)
+        page_file = written_page_file(file, written)
         if page_file is not None and "nothing is published" in problem:
             problem = page_file_problem(page_file, pages_root, written)
             report.problems.append(f"{where(file, link)}: {problem}")
@@ -276,16 +277,16 @@ def missing_target(path: str, fragment: str, kind: str, out: Path, built: dict[s
     return None
 
 
-def written_page_file(file: BuiltFile, written: str, pages_root: str) -> str | None:
+def written_page_file(file: BuiltFile, written: str) -> str | None:
     """The page file (``guide/missing.md``, relative to pages/) a link written as a file name
     (``missing.md#setup``) names; None for a link written as a URL."""
-    path = unquote(written.partition("#")[0].partition("?")[0])
-    if file.source is None or not path.lower().endswith(".md") or "://" in path:
+    written_path = written.partition("#")[0].partition("?")[0]
+    path = unquote(written_path)
+    if file.page is None or not path.lower().endswith(".md") or "://" in path:
         return None
     if path.startswith("/"):
         return posixpath.normpath(path.lstrip("/"))
-    folder = posixpath.dirname(Path(os.path.relpath(file.source, pages_root)).as_posix())
-    return posixpath.normpath(posixpath.join(folder, path))
+    return links.source_path(written_path, file.page)  # the rule the page's links were resolved by
 
 
 def page_file_problem(page_file: str, pages_root: str, written: str) -> str:

@@ -49,13 +49,20 @@ def relative_url(target: str, start: str) -> str:
     return path
 
 
+def source_path(reference: str, page: GuidePage) -> str | None:
+    """The path in ``pages/`` that a relative reference (its path part, %-escaped as written)
+    in ``page`` names, read from the page's own folder as an editor reads it: ``../img/x.png``
+    in ``guide/intro.md`` is ``img/x.png``; None when it leads out of ``pages/``."""
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(page.path), unquote(reference)))
+    return None if path == ".." or path.startswith(("../", "/")) else path
+
+
 def source_target(reference: str, page: GuidePage) -> tuple[str, str] | None:
     """What a relative reference in ``page`` names in ``pages/``: ``("page", page path)`` for a
     ``.md`` file (``guide/index`` for ``guide/index.md``), ``("file", path)`` otherwise; None when
-    it leads out of ``pages/``. The reference is read from the page's own folder."""
-    folder = posixpath.dirname(page.path)
-    path = posixpath.normpath(posixpath.join(folder, unquote(reference)))
-    if path == ".." or path.startswith("../") or path.startswith("/"):
+    it leads out of ``pages/`` (see :func:`source_path`)."""
+    path = source_path(reference, page)
+    if path is None:
         return None
     if path.endswith(PAGE_EXTENSION):
         return "page", page_path(path, PAGE_EXTENSION)
